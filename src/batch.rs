@@ -1,0 +1,380 @@
+//! Many documents in one run: plan files, folders of plans and batch files expand into jobs;
+//! jobs are prepared and typeset on all cores, one failure never stops the others, and
+//! output names are checked for collisions before anything is written.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::diag::{display_path, Diagnostic, Loc, SourceFile};
+use crate::export::{self, Format};
+use crate::pipeline::{self, Settings};
+use crate::plan::{self, Layer, Plan, RawPlan};
+use crate::render;
+use crate::typeset::Engine;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchFile {
+    batch: RawBatch,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBatch {
+    plan: Spanned<String>,
+    output: Option<Spanned<String>>,
+    #[serde(default)]
+    rows: Vec<RawPlan>,
+}
+
+/// One document to build.
+#[derive(Debug)]
+pub struct Job {
+    /// `plans/x.toml` or `plans/huyen.toml row 3`.
+    pub label: String,
+    pub plan: Result<Plan, Vec<Diagnostic>>,
+    /// Where the output goes (decided after expansion).
+    pub out: Option<PathBuf>,
+    /// Output name asked for by a batch file (relative to the out dir).
+    pub batch_output: Option<Result<String, Diagnostic>>,
+    /// Stable identifier for the PDF.
+    pub ident: String,
+    /// The source file (plan or batch) for default output names.
+    pub source: PathBuf,
+}
+
+/// Whether a file is a batch file (has a `[batch]` table).
+fn is_batch(file: &SourceFile) -> bool {
+    toml::from_str::<toml::Table>(&file.text)
+        .map(|t| t.contains_key("batch"))
+        .unwrap_or(false)
+}
+
+/// Expands command-line inputs into jobs. Folders contribute their `*.toml` files (sorted,
+/// recursively); batch files one job per row.
+pub fn expand(inputs: &[PathBuf], settings: &Settings) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut files = Vec::new();
+            collect_toml(input, &mut files);
+            files.sort();
+            if files.is_empty() {
+                jobs.push(failed_job(
+                    input,
+                    Diagnostic::error("empty-folder", "the folder holds no .toml plans")
+                        .in_file(input),
+                ));
+            }
+            for f in files {
+                expand_file(&f, settings, &mut jobs);
+            }
+        } else {
+            expand_file(input, settings, &mut jobs);
+        }
+    }
+    jobs
+}
+
+fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect_toml(&p, out);
+        } else if p.extension().is_some_and(|x| x == "toml") {
+            out.push(p);
+        }
+    }
+}
+
+fn failed_job(path: &Path, d: Diagnostic) -> Job {
+    Job {
+        label: display_path(path),
+        plan: Err(vec![d]),
+        out: None,
+        batch_output: None,
+        ident: String::new(),
+        source: path.to_path_buf(),
+    }
+}
+
+fn expand_file(path: &Path, settings: &Settings, jobs: &mut Vec<Job>) {
+    let file = match plan::read_source(path) {
+        Ok(f) => f,
+        Err(d) => return jobs.push(failed_job(path, d)),
+    };
+    let ident = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if !is_batch(&file) {
+        let plan = plan::parse_layer(&file)
+            .map_err(|d| vec![d])
+            .and_then(|layer| plan::load_layers(layer, &settings.root, &[]));
+        return jobs.push(Job {
+            label: file.display_path(),
+            plan,
+            out: None,
+            batch_output: None,
+            ident,
+            source: path.to_path_buf(),
+        });
+    }
+    let batch: BatchFile = match toml::from_str(&file.text) {
+        Ok(b) => b,
+        Err(e) => return jobs.push(failed_job(path, plan::toml_diag(&file, &e))),
+    };
+    let b = batch.batch;
+    let plan_loc = Loc::new(&file, b.plan.span());
+    let base_path = plan::normalize(
+        &plan::absolute(path)
+            .parent()
+            .unwrap_or(Path::new("/"))
+            .join(b.plan.get_ref()),
+    );
+    if !base_path.starts_with(plan::absolute(&settings.root)) {
+        return jobs.push(failed_job(
+            path,
+            Diagnostic::error(
+                "outside-root",
+                format!(
+                    "batch plan `{}` is outside the project root",
+                    b.plan.get_ref()
+                ),
+            )
+            .at(plan_loc)
+            .hint("keep plans inside the root, or pass --root DIR"),
+        ));
+    }
+    let base = plan::read_source(&base_path).and_then(|f| plan::parse_layer(&f));
+    if b.rows.is_empty() {
+        return jobs.push(failed_job(
+            path,
+            Diagnostic::error("empty-batch", "the batch has no rows")
+                .at(plan_loc)
+                .hint("add [[batch.rows]] tables"),
+        ));
+    }
+    for (i, row) in b.rows.into_iter().enumerate() {
+        let n = i + 1;
+        let label = format!("{} row {n}", file.display_path());
+        let plan = match &base {
+            Ok(base) => {
+                let row_layer = Layer {
+                    raw: RawPlan {
+                        extends: None,
+                        ..row
+                    },
+                    file: file.clone(),
+                };
+                plan::load_layers(base.clone(), &settings.root, &[row_layer])
+            }
+            Err(d) => Err(vec![Diagnostic::error(
+                "batch-plan",
+                format!("cannot load the batch's plan: {}", d.message),
+            )
+            .at(plan_loc.clone())]),
+        };
+        let batch_output = Some(match (&plan, &b.output) {
+            (Ok(p), Some(tmpl)) => output_name(p, tmpl, &file, n),
+            (_, None) => Ok(format!(
+                "{}-{n:02}.pdf",
+                path.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            )),
+            (Err(_), Some(_)) => Ok(String::new()),
+        });
+        jobs.push(Job {
+            label,
+            plan,
+            out: None,
+            batch_output,
+            ident: format!("{ident}#{n}"),
+            source: path.to_path_buf(),
+        });
+    }
+}
+
+/// Renders a batch's `output` template for one row; the name must stay inside the out dir.
+fn output_name(
+    plan: &Plan,
+    tmpl: &Spanned<String>,
+    file: &Arc<SourceFile>,
+    row: usize,
+) -> Result<String, Diagnostic> {
+    let env = render::text_env();
+    let loc = Loc::new(file, tmpl.span());
+    let mut ctx = render::context(plan);
+    if let Ok(mut m) = BTreeMap::<String, minijinja::Value>::deserialize(ctx.clone()) {
+        m.insert("row".into(), minijinja::Value::from(row));
+        ctx = minijinja::Value::from(m);
+    }
+    let name = env.render_str(tmpl.get_ref(), ctx).map_err(|e| {
+        Diagnostic::error("batch-output", format!("batch `output`: {e}")).at(loc.clone())
+    })?;
+    let name = name.trim().to_string();
+    let p = Path::new(&name);
+    if name.is_empty()
+        || p.is_absolute()
+        || p.components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+    {
+        return Err(Diagnostic::error(
+            "batch-output",
+            format!("row {row}: output name `{name}` is empty or leaves the output folder"),
+        )
+        .at(loc));
+    }
+    Ok(name)
+}
+
+/// Decides output paths and refuses two documents writing one file.
+pub fn assign_outputs(
+    jobs: &mut [Job],
+    out: Option<&Path>,
+    out_dir: Option<&Path>,
+    format: Format,
+) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    for job in jobs.iter_mut() {
+        if job.plan.is_err() {
+            continue;
+        }
+        let path = if let Some(o) = out {
+            o.to_path_buf()
+        } else {
+            match &job.batch_output {
+                Some(Ok(name)) => {
+                    let base = out_dir.map(Path::to_path_buf).unwrap_or_else(|| {
+                        job.source
+                            .parent()
+                            .map(Path::to_path_buf)
+                            .unwrap_or_default()
+                    });
+                    base.join(Path::new(name).with_extension(format.extension()))
+                }
+                Some(Err(d)) => {
+                    job.plan = Err(vec![d.clone()]);
+                    continue;
+                }
+                None => {
+                    let stem = job
+                        .source
+                        .file_stem()
+                        .map(|s| s.to_os_string())
+                        .unwrap_or_default();
+                    let base = out_dir.map(Path::to_path_buf).unwrap_or_else(|| {
+                        job.source
+                            .parent()
+                            .map(Path::to_path_buf)
+                            .unwrap_or_default()
+                    });
+                    base.join(stem).with_extension(format.extension())
+                }
+            }
+        };
+        if plan::absolute(&path) == plan::absolute(&job.source) {
+            errors.push(
+                Diagnostic::error(
+                    "output",
+                    format!("{}: the output would overwrite the plan itself", job.label),
+                )
+                .in_file(&path),
+            );
+        }
+        job.out = Some(path);
+    }
+    let mut seen: BTreeMap<PathBuf, &str> = BTreeMap::new();
+    for job in jobs.iter() {
+        if let Some(o) = &job.out {
+            if let Some(prev) = seen.insert(plan::absolute(o), &job.label) {
+                errors.push(
+                    Diagnostic::error("output-clash", format!("{} and {} would both write {}", prev, job.label, display_path(o)))
+                        .hint("make the batch `output` template distinct per row, e.g. \"{{ issuer.place | slug }}.pdf\""),
+                );
+            }
+        }
+    }
+    errors
+}
+
+/// What happened to one job.
+#[derive(Debug)]
+pub struct Outcome {
+    pub label: String,
+    pub out: Option<PathBuf>,
+    pub result: Result<(), Vec<Diagnostic>>,
+}
+
+/// Builds every job on `threads` workers. Typst parallelises inside a document too, so each
+/// worker is a plain thread with a large stack rather than a rayon task (nested rayon work
+/// stealing can start a second document inside the first one's stack).
+pub fn run(
+    engine: &Engine,
+    jobs: Vec<Job>,
+    settings: &Settings,
+    format: Format,
+    threads: usize,
+    progress: &(dyn Fn(&Outcome) + Sync),
+) -> Vec<Outcome> {
+    let jobs: Vec<Mutex<Option<Job>>> = jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<Outcome>>> = (0..jobs.len()).map(|_| Mutex::new(None)).collect();
+    let threads = threads.clamp(1, jobs.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            std::thread::Builder::new()
+                .stack_size(64 << 20)
+                .spawn_scoped(scope, || loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(slot) = jobs.get(i) else { break };
+                    let Some(job) = slot.lock().ok().and_then(|mut j| j.take()) else {
+                        continue;
+                    };
+                    let outcome = build_one(engine, job, settings, format);
+                    // The memo cache grows with every distinct document; trimming it now and
+                    // then keeps memory flat without serialising the workers on its locks.
+                    if done.fetch_add(1, Ordering::SeqCst) % 4 == 3 {
+                        typst::comemo::evict(2);
+                    }
+                    progress(&outcome);
+                    if let Ok(mut r) = results[i].lock() {
+                        *r = Some(outcome);
+                    }
+                })
+                .expect("spawning a worker thread");
+        }
+    });
+    typst::comemo::evict(0);
+    results
+        .into_iter()
+        .filter_map(|r| r.into_inner().ok().flatten())
+        .collect()
+}
+
+fn build_one(engine: &Engine, job: Job, settings: &Settings, format: Format) -> Outcome {
+    let label = job.label.clone();
+    let out = job.out.clone();
+    let result = (|| {
+        let mut plan = job.plan?;
+        pipeline::apply_settings(&mut plan, settings);
+        let prepared = pipeline::prepare(&plan, settings, &job.ident)?;
+        let bytes = pipeline::output(engine, &prepared, format)?;
+        let path = job
+            .out
+            .as_ref()
+            .ok_or_else(|| vec![Diagnostic::error("output", "no output path")])?;
+        export::write_atomic(path, &bytes).map_err(|d| vec![d])
+    })();
+    Outcome { label, out, result }
+}

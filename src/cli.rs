@@ -1,0 +1,397 @@
+//! The command line: argument groups, commands, and the one place where diagnostics are
+//! printed. Exit codes: 0 everything built or checked clean, 1 a plan (or document) failed,
+//! 2 the command line itself was wrong.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
+use codespan_reporting::files::SimpleFile;
+use codespan_reporting::term::{self, termcolor};
+
+use crate::batch::{self, Outcome};
+use crate::diag::{display_path, Diagnostic, Severity};
+use crate::export::Format;
+use crate::pipeline::{self, Settings};
+use crate::typeset::Engine;
+use crate::vietnamese::Date;
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FAILED: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vanban",
+    version,
+    about = "Văn bản hành chính theo Nghị định 30/2020/NĐ-CP: TOML plans → signing-ready PDFs"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build documents from plans, folders of plans and batch files.
+    Build(BuildArgs),
+    /// Parse, merge and lint plans without writing anything.
+    Check(CheckArgs),
+    /// Scaffold a derived plan that extends another one, with the fields to fill marked.
+    New(NewArgs),
+}
+
+/// Options shared by every command that reads plans.
+#[derive(Debug, Args)]
+pub struct ProjectArgs {
+    /// Project root: `extends` targets and templates must lie inside it.
+    #[arg(long, env = "VANBAN_ROOT", default_value = ".")]
+    pub root: PathBuf,
+    /// Folder of templates overriding the built-in ones (default: ROOT/templates if present).
+    #[arg(long, env = "VANBAN_TEMPLATES")]
+    pub templates: Option<PathBuf>,
+    /// Override a plan variable for every plan, e.g. --set year=2025 (value read as TOML).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = pipeline::parse_set)]
+    pub sets: Vec<(String, toml::Value)>,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Plan files, folders of plans, or batch files.
+    #[arg(required = true, value_name = "PLAN")]
+    pub plans: Vec<PathBuf>,
+    /// Output file (only when one document is built).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Output folder for many documents (default: next to each plan).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Pdf)]
+    pub format: Format,
+    /// Worker threads for many documents (default: all cores).
+    #[arg(short, long, env = "VANBAN_JOBS")]
+    pub jobs: Option<usize>,
+    /// Fill in the register number of an issued copy (with --on).
+    #[arg(long, value_name = "NUMBER", requires = "on")]
+    pub issue: Option<u64>,
+    /// Issue date YYYY-MM-DD (with --issue).
+    #[arg(long, value_name = "DATE", requires = "issue")]
+    pub on: Option<String>,
+    #[command(flatten)]
+    pub project: ProjectArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Plan files, folders of plans, or batch files.
+    #[arg(required = true, value_name = "PLAN")]
+    pub plans: Vec<PathBuf>,
+    /// How to print findings.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+    #[command(flatten)]
+    pub project: ProjectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The plan to derive from (e.g. the province's plan).
+    #[arg(long, value_name = "PLAN")]
+    pub from: PathBuf,
+    /// The new plan file to write.
+    #[arg(value_name = "OUT")]
+    pub out: PathBuf,
+    /// Overwrite OUT if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+fn settings(p: &ProjectArgs) -> Settings {
+    let mut s = Settings::new(&p.root);
+    if let Some(t) = &p.templates {
+        s.templates = Some(t.clone());
+    }
+    s.sets = p.sets.clone();
+    s
+}
+
+/// Runs the CLI; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+        }
+    };
+    match cli.command {
+        Command::Build(a) => build(a),
+        Command::Check(a) => check(a),
+        Command::New(a) => new(a),
+    }
+}
+
+fn build(a: BuildArgs) -> i32 {
+    let mut settings = settings(&a.project);
+    if let (Some(n), Some(on)) = (a.issue, &a.on) {
+        match Date::parse(on) {
+            Ok(d) if n > 0 => settings.issue = Some((n, d)),
+            Ok(_) => return usage("--issue takes a positive number"),
+            Err(e) => return usage(&format!("--on: {e}")),
+        }
+    }
+    let start = Instant::now();
+    let mut jobs = batch::expand(&a.plans, &settings);
+    if a.output.is_some() && jobs.len() > 1 {
+        return usage(&format!(
+            "-o names one file but {} documents are to be built; use --out-dir DIR",
+            jobs.len()
+        ));
+    }
+    let clashes = batch::assign_outputs(
+        &mut jobs,
+        a.output.as_deref(),
+        a.out_dir.as_deref(),
+        a.format,
+    );
+    if !clashes.is_empty() {
+        report(&clashes);
+        return EXIT_FAILED;
+    }
+    let total = jobs.len();
+    let threads = a.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let tty = std::io::stderr().is_terminal();
+    let bar = (tty && total > 1).then(|| {
+        let b = indicatif::ProgressBar::new(total as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let engine = Engine::new();
+    let progress = |o: &Outcome| {
+        let line = match (&o.result, &o.out) {
+            (Ok(()), Some(out)) => format!("built {} → {}", o.label, display_path(out)),
+            (Ok(()), None) => format!("built {}", o.label),
+            (Err(_), _) => format!("failed {}", o.label),
+        };
+        match &bar {
+            Some(b) => {
+                b.set_message(line);
+                b.inc(1);
+            }
+            None if total > 1 => eprintln!("{line}"),
+            None => {}
+        }
+    };
+    let outcomes = batch::run(&engine, jobs, &settings, a.format, threads, &progress);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let mut failed = 0;
+    for o in &outcomes {
+        if let Err(diags) = &o.result {
+            failed += 1;
+            if total > 1 {
+                eprintln!("failed: {}", o.label);
+            }
+            report(diags);
+        }
+    }
+    let built = outcomes.len() - failed;
+    if total > 1 || failed > 0 {
+        eprintln!(
+            "{built} built, {failed} failed in {:.2} s",
+            start.elapsed().as_secs_f64()
+        );
+    } else if let Some(o) = outcomes.first().and_then(|o| o.out.as_ref()) {
+        eprintln!("built {}", display_path(o));
+    }
+    if failed > 0 {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
+}
+
+fn check(a: CheckArgs) -> i32 {
+    let settings = settings(&a.project);
+    let jobs = batch::expand(&a.plans, &settings);
+    let mut all: Vec<(String, Vec<Diagnostic>)> = Vec::new();
+    let mut errors = 0;
+    for job in jobs {
+        let mut diags = Vec::new();
+        match job.plan {
+            Err(d) => diags.extend(d),
+            Ok(mut plan) => {
+                pipeline::apply_settings(&mut plan, &settings);
+                diags.extend(crate::lint::lint(&plan));
+                if let Err(d) = pipeline::prepare(&plan, &settings, &job.ident) {
+                    diags.extend(d);
+                }
+            }
+        }
+        errors += diags.iter().filter(|d| d.is_error()).count();
+        all.push((job.label, diags));
+    }
+    match a.format {
+        ReportFormat::Json => {
+            let items: Vec<serde_json::Value> = all
+                .iter()
+                .flat_map(|(label, ds)| ds.iter().map(move |d| json_diag(label, d)))
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into())
+            );
+        }
+        ReportFormat::Human => {
+            for (label, ds) in &all {
+                report(ds);
+                if ds.is_empty() {
+                    eprintln!("ok: {label}");
+                }
+            }
+        }
+    }
+    if errors > 0 {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
+}
+
+fn json_diag(label: &str, d: &Diagnostic) -> serde_json::Value {
+    let (file, line, column) = match &d.loc {
+        Some(l) => {
+            let (line, col) = l.file.line_col(l.span.start);
+            (Some(l.file.display_path()), Some(line), Some(col))
+        }
+        None => (d.path.as_deref().map(display_path), None, None),
+    };
+    serde_json::json!({
+        "document": label,
+        "severity": if d.is_error() { "error" } else { "warning" },
+        "code": d.code,
+        "message": d.message,
+        "file": file,
+        "line": line,
+        "column": column,
+        "hint": d.hint,
+        "notes": d.notes,
+    })
+}
+
+fn new(a: NewArgs) -> i32 {
+    match crate::scaffold::write(&a.from, &a.out, a.force) {
+        Ok(()) => {
+            eprintln!(
+                "wrote {}: fill in every «điền: …» marker, then run `vanban check {}`",
+                display_path(&a.out),
+                display_path(&a.out)
+            );
+            EXIT_OK
+        }
+        Err(d) => {
+            report(&[d]);
+            EXIT_FAILED
+        }
+    }
+}
+
+fn usage(msg: &str) -> i32 {
+    eprintln!("error: {msg}");
+    EXIT_USAGE
+}
+
+/// Prints diagnostics like rustc and typst do, with colour only on a terminal.
+pub fn report(diags: &[Diagnostic]) {
+    let choice = if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        termcolor::ColorChoice::Auto
+    } else {
+        termcolor::ColorChoice::Never
+    };
+    let mut out = termcolor::StandardStream::stderr(choice);
+    let config = term::Config::default();
+    for d in diags {
+        let mut cs = match d.severity {
+            Severity::Error => CsDiagnostic::error(),
+            Severity::Warning => CsDiagnostic::warning(),
+        }
+        .with_code(d.code)
+        .with_message(&d.message);
+        let mut notes = Vec::new();
+        if let Some(h) = &d.hint {
+            notes.push(format!("hint: {h}"));
+        }
+        notes.extend(d.notes.iter().cloned());
+        match &d.loc {
+            Some(loc) => {
+                let (line, col) = loc.file.line_col(loc.span.start);
+                // Long lines (a 10 MB field) are named, not quoted.
+                let line_text = loc.file.text.lines().nth(line - 1).unwrap_or("");
+                if line_text.len() > 2000 {
+                    let _ = writeln!(
+                        out,
+                        "{}:{line}:{col}: {}: {}",
+                        loc.file.display_path(),
+                        sev(d),
+                        d.message
+                    );
+                    for n in &notes {
+                        let _ = writeln!(out, "  = {n}");
+                    }
+                    continue;
+                }
+                let file = SimpleFile::new(
+                    format!("{}", loc.file.display_path()),
+                    loc.file.text.as_str(),
+                );
+                let span = loc.span.start.min(loc.file.text.len())
+                    ..loc
+                        .span
+                        .end
+                        .min(loc.file.text.len())
+                        .max(loc.span.start.min(loc.file.text.len()));
+                cs = cs
+                    .with_labels(vec![Label::primary((), span)])
+                    .with_notes(notes);
+                if term::emit(&mut out, &config, &file, &cs).is_err() {
+                    let _ = writeln!(out, "{d}");
+                }
+            }
+            None => {
+                if let Some(p) = &d.path {
+                    notes.insert(0, format!("in {}", display_path(p)));
+                }
+                cs = cs.with_notes(notes);
+                let file = SimpleFile::new(String::new(), "");
+                if term::emit(&mut out, &config, &file, &cs).is_err() {
+                    let _ = writeln!(out, "{d}");
+                }
+            }
+        }
+    }
+}
+
+fn sev(d: &Diagnostic) -> &'static str {
+    if d.is_error() {
+        "error"
+    } else {
+        "warning"
+    }
+}

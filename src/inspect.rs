@@ -1,0 +1,155 @@
+//! Reads facts back from the typeset document: where each text run and rule sits, its size
+//! and weight, and where the signing zones are. Tests assert the layout on these facts, and
+//! the signing manifest takes its rectangles from here rather than recomputing them.
+
+use typst::layout::{Frame, FrameItem, Point, Transform};
+use typst::text::FontStyle;
+use typst::visualize::Geometry;
+use typst_layout::PagedDocument;
+
+/// A run of text as typeset. Coordinates in pt from the page's top-left corner.
+#[derive(Debug, Clone)]
+pub struct TextRun {
+    /// 1-based page.
+    pub page: usize,
+    pub x: f64,
+    /// Baseline.
+    pub y: f64,
+    pub width: f64,
+    pub size: f64,
+    pub bold: bool,
+    pub italic: bool,
+    pub text: String,
+}
+
+/// A straight rule (horizontal line shape).
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub page: usize,
+    pub x0: f64,
+    pub x1: f64,
+    pub y: f64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    pub page_width: f64,
+    pub page_height: f64,
+    pub pages: usize,
+    pub runs: Vec<TextRun>,
+    pub rules: Vec<Rule>,
+}
+
+impl Layout {
+    pub fn of(doc: &PagedDocument) -> Layout {
+        let mut out = Layout::default();
+        for (i, page) in doc.pages().iter().enumerate() {
+            out.page_width = page.frame.width().to_pt();
+            out.page_height = page.frame.height().to_pt();
+            walk(&page.frame, Transform::identity(), i + 1, &mut out);
+        }
+        out.pages = doc.pages().len();
+        out
+    }
+
+    /// Runs of one page merged into lines (same baseline within 0.5 pt), left to right.
+    pub fn lines(&self, page: usize) -> Vec<Line> {
+        let mut runs: Vec<&TextRun> = self.runs.iter().filter(|r| r.page == page).collect();
+        runs.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x.total_cmp(&b.x)));
+        let mut lines: Vec<Line> = Vec::new();
+        for r in runs {
+            match lines.last_mut() {
+                Some(l) if (l.y - r.y).abs() < 0.5 => {
+                    let gap = r.x - l.x1;
+                    if gap > 0.5 && !l.text.ends_with(' ') && !r.text.starts_with(' ') {
+                        l.text.push(' ');
+                    }
+                    l.text.push_str(&r.text);
+                    l.x1 = l.x1.max(r.x + r.width);
+                    l.runs.push(r.clone());
+                }
+                _ => lines.push(Line {
+                    page,
+                    y: r.y,
+                    x0: r.x,
+                    x1: r.x + r.width,
+                    text: r.text.clone(),
+                    runs: vec![r.clone()],
+                }),
+            }
+        }
+        lines
+    }
+
+    /// The first run whose text contains `needle`.
+    pub fn find(&self, needle: &str) -> Option<&TextRun> {
+        self.runs.iter().find(|r| r.text.contains(needle))
+    }
+
+    /// The first line (on any page) whose text contains `needle`.
+    pub fn find_line(&self, needle: &str) -> Option<Line> {
+        (1..=self.pages)
+            .flat_map(|p| self.lines(p))
+            .find(|l| l.text.contains(needle))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub page: usize,
+    pub y: f64,
+    pub x0: f64,
+    pub x1: f64,
+    pub text: String,
+    pub runs: Vec<TextRun>,
+}
+
+impl Line {
+    pub fn center(&self) -> f64 {
+        (self.x0 + self.x1) / 2.0
+    }
+    pub fn width(&self) -> f64 {
+        self.x1 - self.x0
+    }
+}
+
+fn walk(frame: &Frame, ts: Transform, page: usize, out: &mut Layout) {
+    for (pos, item) in frame.items() {
+        let at = |p: Point| (p + *pos).transform(ts);
+        match item {
+            FrameItem::Group(g) => {
+                let inner = Transform::translate(pos.x, pos.y).pre_concat(g.transform);
+                walk(&g.frame, ts.pre_concat(inner), page, out);
+            }
+            FrameItem::Text(t) => {
+                let p = at(Point::zero());
+                let variant = t.font.font().info().variant;
+                out.runs.push(TextRun {
+                    page,
+                    x: p.x.to_pt(),
+                    y: p.y.to_pt(),
+                    width: t.width().to_pt(),
+                    size: t.size.to_pt(),
+                    bold: variant.weight.to_number() >= 600,
+                    italic: variant.style != FontStyle::Normal,
+                    text: t.text.to_string(),
+                });
+            }
+            FrameItem::Shape(shape, _) => {
+                if let Geometry::Line(to) = &shape.geometry {
+                    let a = at(Point::zero());
+                    let b = at(*to);
+                    if (a.y - b.y).to_pt().abs() < 0.01 {
+                        out.rules.push(Rule {
+                            page,
+                            x0: a.x.to_pt().min(b.x.to_pt()),
+                            x1: a.x.to_pt().max(b.x.to_pt()),
+                            y: a.y.to_pt(),
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,1071 @@
+//! Plans: reading TOML layers with their spans, following `extends`, merging by the contract's
+//! rules, and validating the result into a [`Plan`] whose every text knows where it came from.
+//!
+//! Each layer is parsed on its own (so a wrong key is reported in the file that has it), then
+//! layers are folded parent-first into a [`Draft`]: a field set by a child replaces the
+//! parent's, tables merge key by key because each field is assigned separately, and sections
+//! merge by `id`.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::diag::{did_you_mean, Diagnostic, Loc, SourceFile};
+use crate::doctype::{self, DocType};
+use crate::vietnamese::{nfc, Date};
+
+/// Plans larger than this are refused before parsing: a real plan is a few tens of kilobytes,
+/// and a runaway file must not take the machine down.
+pub const MAX_PLAN_BYTES: usize = 4 << 20;
+/// The deepest `extends` chain accepted (province → district → commune → … is 3 or 4).
+pub const MAX_EXTENDS_DEPTH: usize = 32;
+
+// ---------------------------------------------------------------------------------------------
+// Raw layers, as written in one file.
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlan {
+    #[serde(rename = "type")]
+    pub doc_type: Option<Spanned<String>>,
+    pub extends: Option<Spanned<String>>,
+    pub template: Option<Spanned<String>>,
+    pub vars: Option<toml::Table>,
+    pub issuer: Option<RawIssuer>,
+    pub number: Option<Spanned<toml::Value>>,
+    pub symbol: Option<Spanned<String>>,
+    pub date: Option<Spanned<String>>,
+    pub title: Option<Spanned<String>>,
+    pub basis: Option<Spanned<String>>,
+    pub sections: Option<Vec<RawSection>>,
+    pub closing: Option<Spanned<String>>,
+    pub signer: Option<RawSigner>,
+    pub recipients: Option<RawRecipients>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIssuer {
+    pub parent: Option<Spanned<toml::Value>>,
+    pub name: Option<Spanned<toml::Value>>,
+    pub abbrev: Option<Spanned<String>>,
+    pub place: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSection {
+    pub id: Option<Spanned<String>>,
+    pub title: Option<Spanned<String>>,
+    pub text: Option<Spanned<String>>,
+    pub remove: Option<bool>,
+    pub after: Option<Spanned<String>>,
+    pub before: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSigner {
+    pub authority: Option<Spanned<toml::Value>>,
+    pub title: Option<Spanned<String>>,
+    pub name: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRecipients {
+    pub to: Option<Spanned<toml::Value>>,
+    pub archive: Option<Spanned<toml::Value>>,
+    pub drafter: Option<Spanned<String>>,
+    pub copies: Option<Spanned<toml::Value>>,
+}
+
+/// The keys a plan may use, per table, for "did you mean" hints.
+const PLAN_KEYS: &[&str] = &[
+    "type",
+    "extends",
+    "template",
+    "vars",
+    "issuer",
+    "number",
+    "symbol",
+    "date",
+    "title",
+    "basis",
+    "sections",
+    "closing",
+    "signer",
+    "recipients",
+];
+const ISSUER_KEYS: &[&str] = &["parent", "name", "abbrev", "place"];
+const SECTION_KEYS: &[&str] = &["id", "title", "text", "remove", "after", "before"];
+const SIGNER_KEYS: &[&str] = &["authority", "title", "name"];
+const RECIPIENT_KEYS: &[&str] = &["to", "archive", "drafter", "copies"];
+
+/// A parsed layer and the file it came from.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    pub raw: RawPlan,
+    pub file: Arc<SourceFile>,
+}
+
+/// Reads a file as a plan source: size-limited, UTF-8 checked, BOM and NFC handled, so that
+/// every later span is an offset into exactly the text we keep.
+pub fn read_source(path: &Path) -> Result<Arc<SourceFile>, Diagnostic> {
+    let meta = std::fs::metadata(path).map_err(|e| io_diag(path, &e))?;
+    if meta.is_dir() {
+        return Err(Diagnostic::error("io", "this is a folder, not a plan file").in_file(path));
+    }
+    if meta.len() as usize > MAX_PLAN_BYTES {
+        return Err(Diagnostic::error(
+            "too-large",
+            format!(
+                "the file is {} bytes; plans are limited to {} bytes",
+                meta.len(),
+                MAX_PLAN_BYTES
+            ),
+        )
+        .in_file(path)
+        .hint("split long annexes into their own plans"));
+    }
+    let bytes = std::fs::read(path).map_err(|e| io_diag(path, &e))?;
+    source_from_bytes(path, bytes)
+}
+
+pub fn source_from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Diagnostic> {
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let offset = e.utf8_error().valid_up_to();
+            let valid = String::from_utf8_lossy(&e.as_bytes()[..offset]).into_owned();
+            let line = valid.matches('\n').count() + 1;
+            let col = valid
+                .rsplit('\n')
+                .next()
+                .map(|l| l.chars().count())
+                .unwrap_or(0)
+                + 1;
+            return Err(Diagnostic::error(
+                "not-utf8",
+                format!("the file is not UTF-8 text (invalid byte at line {line}, column {col})"),
+            )
+            .in_file(path)
+            .hint(
+                "save the file as UTF-8 (Unicode); TCVN3 or VNI encoded files must be converted",
+            ));
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    Ok(SourceFile::new(path, nfc(text)))
+}
+
+fn io_diag(path: &Path, e: &std::io::Error) -> Diagnostic {
+    let msg = match e.kind() {
+        std::io::ErrorKind::NotFound => "file not found".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    };
+    Diagnostic::error(
+        "io",
+        format!("cannot read {}: {msg}", crate::diag::display_path(path)),
+    )
+    .in_file(path)
+}
+
+/// Converts a toml error into a diagnostic with position and, for unknown keys, a suggestion.
+pub fn toml_diag(file: &Arc<SourceFile>, e: &toml::de::Error) -> Diagnostic {
+    let raw = e.message().trim().to_string();
+    let loc = e.span().map(|s| Loc::new(file, s));
+    let mut d = Diagnostic::error("toml", first_line(&raw));
+    if let Some(rest) = raw.strip_prefix("unknown field `") {
+        let key = rest.split('`').next().unwrap_or("");
+        d.code = "unknown-key";
+        d.message = format!("unknown key `{key}`");
+        let candidates: Vec<&str> = [
+            PLAN_KEYS,
+            ISSUER_KEYS,
+            SECTION_KEYS,
+            SIGNER_KEYS,
+            RECIPIENT_KEYS,
+        ]
+        .concat();
+        let expected: Vec<&str> = if let Some(list) = raw.split("expected one of ").nth(1) {
+            candidates
+                .iter()
+                .copied()
+                .filter(|c| list.contains(&format!("`{c}`")))
+                .collect()
+        } else {
+            candidates
+        };
+        if let Some(s) = did_you_mean(key, expected.iter().copied()) {
+            d = d.hint(format!("did you mean `{s}`?"));
+        } else {
+            d = d.hint(format!("known keys here: {}", expected.join(", ")));
+        }
+    } else if raw.starts_with("invalid type") {
+        d.code = "wrong-type";
+        d = d.hint("check the value's type: text in quotes, numbers without, lists in [ ]");
+    } else if raw.contains("missing field") {
+        d.code = "missing-key";
+    }
+    d.at_opt(loc)
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).to_string()
+}
+
+/// Parses one plan layer from a source file.
+pub fn parse_layer(file: &Arc<SourceFile>) -> Result<Layer, Diagnostic> {
+    let raw: RawPlan = toml::from_str(&file.text).map_err(|e| toml_diag(file, &e))?;
+    Ok(Layer {
+        raw,
+        file: file.clone(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The chain of `extends`.
+
+/// Normalises a path lexically (no file system access), so that `a/../../b` can be checked
+/// against the root before anything is opened.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            Component::CurDir => {}
+            c => out.push(c.as_os_str()),
+        }
+    }
+    out
+}
+
+pub fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        normalize(path)
+    } else {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        normalize(&cwd.join(path))
+    }
+}
+
+/// Loads a layer and every ancestor it extends, returned parent-first.
+pub fn load_chain(first: Layer, root: &Path) -> Result<Vec<Layer>, Diagnostic> {
+    let root = absolute(root);
+    let mut chain = vec![first];
+    loop {
+        let child = chain.last().expect("chain is never empty");
+        let Some(ext) = child.raw.extends.clone() else {
+            break;
+        };
+        let loc = Loc::new(&child.file, ext.span());
+        let names: Vec<String> = chain.iter().map(|l| l.file.display_path()).collect();
+        let base = absolute(&child.file.path);
+        let target = normalize(&base.parent().unwrap_or(Path::new("/")).join(ext.get_ref()));
+        if ext.get_ref().trim().is_empty() {
+            return Err(Diagnostic::error("extends", "`extends` is empty").at(loc));
+        }
+        if !target.starts_with(&root) {
+            return Err(Diagnostic::error(
+                "outside-root",
+                format!(
+                    "`extends = \"{}\"` points outside the project root {}",
+                    ext.get_ref(),
+                    root.display()
+                ),
+            )
+            .at(loc)
+            .note(format!(
+                "chain: {} → {}",
+                names.join(" → "),
+                target.display()
+            ))
+            .hint("keep parent plans inside the root, or pass --root DIR"));
+        }
+        if chain.iter().any(|l| absolute(&l.file.path) == target) {
+            return Err(Diagnostic::error(
+                "extends-cycle",
+                format!(
+                    "`extends` makes a cycle: {} → {}",
+                    names.join(" → "),
+                    crate::diag::display_path(&target)
+                ),
+            )
+            .at(loc)
+            .hint("a plan cannot extend itself or one of the plans that extend it"));
+        }
+        if chain.len() > MAX_EXTENDS_DEPTH {
+            return Err(Diagnostic::error(
+                "extends-depth",
+                format!("`extends` chain is deeper than {MAX_EXTENDS_DEPTH} plans"),
+            )
+            .at(loc));
+        }
+        let file = read_source(&target).map_err(|d| {
+            Diagnostic::error(
+                "extends",
+                format!("cannot load the plan it extends: {}", d.message),
+            )
+            .at(loc.clone())
+        })?;
+        let layer = parse_layer(&file)?;
+        chain.push(layer);
+    }
+    chain.reverse();
+    Ok(chain)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Merging.
+
+/// A text with its origin: where a plan field was written, so template errors and lint
+/// findings inside the text can point at the exact line.
+#[derive(Debug, Clone)]
+pub struct Text {
+    pub value: String,
+    pub loc: Option<Loc>,
+    /// The TOML string starts this many bytes after `loc.span.start` (the opening quotes);
+    /// used to map offsets inside the value back to the file when the string has no escapes.
+    pub body_offset: usize,
+}
+
+impl Text {
+    pub fn plain(value: impl Into<String>) -> Text {
+        Text {
+            value: value.into(),
+            loc: None,
+            body_offset: 0,
+        }
+    }
+
+    fn from_spanned(s: &Spanned<String>, file: &Arc<SourceFile>) -> Text {
+        let span = s.span();
+        let raw = file.text.get(span.clone()).unwrap_or("");
+        let body_offset = if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
+            let mut o = 3;
+            // A newline right after the opening delimiter is trimmed by TOML.
+            if raw[3..].starts_with("\r\n") {
+                o += 2;
+            } else if raw[3..].starts_with('\n') {
+                o += 1;
+            }
+            o
+        } else if raw.starts_with('"') || raw.starts_with('\'') {
+            1
+        } else {
+            0
+        };
+        Text {
+            value: nfc(s.get_ref()),
+            loc: Some(Loc::new(file, span)),
+            body_offset,
+        }
+    }
+
+    /// Best-effort location of a byte offset inside the value: exact for literal strings and
+    /// for basic strings without escapes, otherwise the start of the field.
+    pub fn loc_at(&self, offset: usize) -> Option<Loc> {
+        let loc = self.loc.as_ref()?;
+        let start = loc.span.start + self.body_offset;
+        let raw = loc.file.text.get(start..loc.span.end)?;
+        let exact = !raw.contains('\\') || loc.file.text[loc.span.start..].starts_with('\'');
+        if exact
+            && raw
+                .get(..offset)
+                .map(|p| p == &self.value[..offset.min(self.value.len())])
+                .unwrap_or(false)
+        {
+            Some(Loc::new(&loc.file, start + offset..start + offset + 1))
+        } else {
+            Some(loc.clone())
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Located<T> {
+    pub value: T,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DraftSection {
+    pub id: Option<Text>,
+    pub title: Option<Text>,
+    pub text: Option<Text>,
+}
+
+/// The result of folding layers: everything optional until validation.
+#[derive(Debug, Clone, Default)]
+pub struct Draft {
+    pub doc_type: Option<Text>,
+    pub template: Option<Text>,
+    pub vars: BTreeMap<String, toml::Value>,
+    pub parent: Option<Located<toml::Value>>,
+    pub name: Option<Located<toml::Value>>,
+    pub abbrev: Option<Text>,
+    pub place: Option<Text>,
+    pub number: Option<Located<toml::Value>>,
+    pub symbol: Option<Text>,
+    pub date: Option<Text>,
+    pub title: Option<Text>,
+    pub basis: Option<Text>,
+    pub sections: Vec<DraftSection>,
+    pub closing: Option<Text>,
+    pub authority: Option<Located<toml::Value>>,
+    pub signer_title: Option<Text>,
+    pub signer_name: Option<Text>,
+    pub to: Option<Located<toml::Value>>,
+    pub archive: Option<Located<toml::Value>>,
+    pub drafter: Option<Text>,
+    pub copies: Option<Located<toml::Value>>,
+    /// The file of the most derived layer: where "missing field" errors point.
+    pub leaf: Option<Arc<SourceFile>>,
+}
+
+fn text(s: &Option<Spanned<String>>, file: &Arc<SourceFile>) -> Option<Text> {
+    s.as_ref().map(|s| Text::from_spanned(s, file))
+}
+
+fn located(
+    v: &Option<Spanned<toml::Value>>,
+    file: &Arc<SourceFile>,
+) -> Option<Located<toml::Value>> {
+    v.as_ref().map(|v| Located {
+        value: nfc_value(v.get_ref()),
+        loc: Loc::new(file, v.span()),
+    })
+}
+
+fn nfc_value(v: &toml::Value) -> toml::Value {
+    match v {
+        toml::Value::String(s) => toml::Value::String(nfc(s)),
+        toml::Value::Array(a) => toml::Value::Array(a.iter().map(nfc_value).collect()),
+        toml::Value::Table(t) => {
+            toml::Value::Table(t.iter().map(|(k, v)| (nfc(k), nfc_value(v))).collect())
+        }
+        v => v.clone(),
+    }
+}
+
+fn set<T>(slot: &mut Option<T>, v: Option<T>) {
+    if v.is_some() {
+        *slot = v;
+    }
+}
+
+impl Draft {
+    /// Applies one layer over what is already there (the layer wins).
+    pub fn apply(&mut self, layer: &Layer) -> Result<(), Vec<Diagnostic>> {
+        let f = &layer.file;
+        let r = &layer.raw;
+        set(&mut self.doc_type, text(&r.doc_type, f));
+        set(&mut self.template, text(&r.template, f));
+        if let Some(vars) = &r.vars {
+            for (k, v) in vars {
+                self.vars.insert(nfc(k), nfc_value(v));
+            }
+        }
+        if let Some(i) = &r.issuer {
+            set(&mut self.parent, located(&i.parent, f));
+            set(&mut self.name, located(&i.name, f));
+            set(&mut self.abbrev, text(&i.abbrev, f));
+            set(&mut self.place, text(&i.place, f));
+        }
+        set(&mut self.number, located(&r.number, f));
+        set(&mut self.symbol, text(&r.symbol, f));
+        set(&mut self.date, text(&r.date, f));
+        set(&mut self.title, text(&r.title, f));
+        set(&mut self.basis, text(&r.basis, f));
+        set(&mut self.closing, text(&r.closing, f));
+        if let Some(s) = &r.signer {
+            set(&mut self.authority, located(&s.authority, f));
+            set(&mut self.signer_title, text(&s.title, f));
+            set(&mut self.signer_name, text(&s.name, f));
+        }
+        if let Some(rc) = &r.recipients {
+            set(&mut self.to, located(&rc.to, f));
+            set(&mut self.archive, located(&rc.archive, f));
+            set(&mut self.drafter, text(&rc.drafter, f));
+            set(&mut self.copies, located(&rc.copies, f));
+        }
+        if let Some(sections) = &r.sections {
+            self.merge_sections(sections, f)?;
+        }
+        self.leaf = Some(f.clone());
+        Ok(())
+    }
+
+    fn merge_sections(
+        &mut self,
+        sections: &[RawSection],
+        f: &Arc<SourceFile>,
+    ) -> Result<(), Vec<Diagnostic>> {
+        let mut errors = Vec::new();
+        for s in sections {
+            let id = text(&s.id, f);
+            let pos = id.as_ref().and_then(|id| {
+                self.sections
+                    .iter()
+                    .position(|x| x.id.as_ref().map(|t| &t.value) == Some(&id.value))
+            });
+            if s.remove == Some(true) {
+                match (pos, &id) {
+                    (Some(p), _) => {
+                        self.sections.remove(p);
+                    }
+                    (None, Some(id)) => errors.push(
+                        Diagnostic::error(
+                            "unknown-section",
+                            format!(
+                                "cannot remove section `{}`: no section has this id",
+                                id.value
+                            ),
+                        )
+                        .at_opt(id.loc.clone())
+                        .hint(self.section_ids_hint(&id.value)),
+                    ),
+                    (None, None) => errors.push(
+                        Diagnostic::error(
+                            "section-id",
+                            "`remove = true` needs the `id` of the section to remove",
+                        )
+                        .at_opt(text(&s.title, f).and_then(|t| t.loc)),
+                    ),
+                }
+                continue;
+            }
+            if let Some(p) = pos {
+                let cur = &mut self.sections[p];
+                set(&mut cur.title, text(&s.title, f));
+                set(&mut cur.text, text(&s.text, f));
+                if s.after.is_none() && s.before.is_none() {
+                    continue;
+                }
+                // Moving an existing section: take it out and place it like a new one.
+                let moved = self.sections.remove(p);
+                if let Err(e) = self.place_section(moved, s, f) {
+                    errors.push(e);
+                }
+                continue;
+            }
+            let new = DraftSection {
+                id,
+                title: text(&s.title, f),
+                text: text(&s.text, f),
+            };
+            if let Err(e) = self.place_section(new, s, f) {
+                errors.push(e);
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn place_section(
+        &mut self,
+        new: DraftSection,
+        s: &RawSection,
+        f: &Arc<SourceFile>,
+    ) -> Result<(), Diagnostic> {
+        let anchor = s
+            .after
+            .as_ref()
+            .map(|a| (a, 1))
+            .or(s.before.as_ref().map(|b| (b, 0)));
+        match anchor {
+            None => {
+                self.sections.push(new);
+                Ok(())
+            }
+            Some((a, shift)) => {
+                let t = Text::from_spanned(a, f);
+                match self
+                    .sections
+                    .iter()
+                    .position(|x| x.id.as_ref().map(|i| &i.value) == Some(&t.value))
+                {
+                    Some(p) => {
+                        self.sections.insert(p + shift, new);
+                        Ok(())
+                    }
+                    None => {
+                        let key = if shift == 1 { "after" } else { "before" };
+                        let hint = self.section_ids_hint(&t.value);
+                        self.sections.push(new);
+                        Err(Diagnostic::error(
+                            "unknown-section",
+                            format!("`{key} = \"{}\"`: no section has this id", t.value),
+                        )
+                        .at_opt(t.loc)
+                        .hint(hint))
+                    }
+                }
+            }
+        }
+    }
+
+    fn section_ids_hint(&self, wrong: &str) -> String {
+        let ids: Vec<&str> = self
+            .sections
+            .iter()
+            .filter_map(|s| s.id.as_ref().map(|t| t.value.as_str()))
+            .collect();
+        match did_you_mean(wrong, ids.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None if ids.is_empty() => "the parent plan has no sections with ids".into(),
+            None => format!("section ids: {}", ids.join(", ")),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The validated plan.
+
+#[derive(Debug, Clone)]
+pub enum Number {
+    /// Left blank for the records clerk (văn thư) to stamp in.
+    Blank,
+    Issued(u64),
+}
+
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub id: Option<String>,
+    pub title: Text,
+    pub text: Text,
+}
+
+/// A validated plan. Texts are still templates (`{{ year }}`): they are rendered by
+/// [`crate::render`] with the plan's variables.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub doc_type: &'static DocType,
+    pub template: String,
+    pub vars: BTreeMap<String, toml::Value>,
+    pub parent: Vec<Text>,
+    pub name: Vec<Text>,
+    pub abbrev: Text,
+    pub place: Text,
+    pub number: Number,
+    pub symbol: Option<Text>,
+    pub date: Text,
+    pub title: Text,
+    pub basis: Text,
+    pub sections: Vec<Section>,
+    pub closing: Text,
+    pub authority: Vec<Text>,
+    pub signer_title: Text,
+    pub signer_name: Text,
+    pub to: Vec<Text>,
+    pub archive: Vec<Text>,
+    pub drafter: Option<Text>,
+    pub copies: Option<u64>,
+    /// The file the plan was built from (the most derived layer).
+    pub file: Arc<SourceFile>,
+}
+
+fn text_list(v: &Located<toml::Value>, what: &str, errors: &mut Vec<Diagnostic>) -> Vec<Text> {
+    let mk = |s: &str| Text {
+        value: s.to_string(),
+        loc: Some(v.loc.clone()),
+        body_offset: 0,
+    };
+    match &v.value {
+        toml::Value::String(s) if s.is_empty() => Vec::new(),
+        toml::Value::String(s) => vec![mk(s)],
+        toml::Value::Array(items) => {
+            let mut out = Vec::new();
+            for item in items {
+                match item {
+                    toml::Value::String(s) => out.push(mk(s)),
+                    other => errors.push(
+                        Diagnostic::error(
+                            "wrong-type",
+                            format!(
+                                "`{what}` must be a list of texts, found {}",
+                                other.type_str()
+                            ),
+                        )
+                        .at(v.loc.clone()),
+                    ),
+                }
+            }
+            out
+        }
+        other => {
+            errors.push(
+                Diagnostic::error(
+                    "wrong-type",
+                    format!(
+                        "`{what}` must be a text or a list of texts, found {}",
+                        other.type_str()
+                    ),
+                )
+                .at(v.loc.clone()),
+            );
+            Vec::new()
+        }
+    }
+}
+
+impl Draft {
+    /// Checks that everything a document needs is there, reporting every problem at once.
+    pub fn validate(self) -> Result<Plan, Vec<Diagnostic>> {
+        let leaf = self
+            .leaf
+            .clone()
+            .unwrap_or_else(|| SourceFile::new("<plan>", ""));
+        let mut errors = Vec::new();
+        let missing = |key: &str, hint: &str| {
+            Diagnostic::error("missing-key", format!("missing required key `{key}`"))
+                .at(Loc::new(&leaf, 0..0))
+                .hint(hint.to_string())
+        };
+
+        let doc_type = match &self.doc_type {
+            None => {
+                errors.push(missing("type", "add e.g. type = \"ke-hoach\""));
+                None
+            }
+            Some(t) => match doctype::lookup(&t.value) {
+                Some(d) if d.is_built() => Some(d),
+                Some(d) => {
+                    errors.push(
+                        Diagnostic::error(
+                            "type-not-built",
+                            format!(
+                                "the layout of {} ({}) is not built yet",
+                                d.name,
+                                d.model.label()
+                            ),
+                        )
+                        .at_opt(t.loc.clone())
+                        .hint("the 17 types of Mẫu 1.4 are built: ke-hoach, bao-cao, thong-bao, to-trinh, …"),
+                    );
+                    None
+                }
+                None => {
+                    let hint = match did_you_mean(&t.value, doctype::keys()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!(
+                            "known types: {}",
+                            doctype::keys().collect::<Vec<_>>().join(", ")
+                        ),
+                    };
+                    errors.push(
+                        Diagnostic::error(
+                            "unknown-type",
+                            format!("unknown document type `{}`", t.value),
+                        )
+                        .at_opt(t.loc.clone())
+                        .hint(hint),
+                    );
+                    None
+                }
+            },
+        };
+
+        let name = match &self.name {
+            Some(v) => {
+                let l = text_list(v, "issuer.name", &mut errors);
+                if l.is_empty() {
+                    errors.push(
+                        Diagnostic::error("empty", "`issuer.name` is empty").at(v.loc.clone()),
+                    );
+                }
+                l
+            }
+            None => {
+                errors.push(missing(
+                    "issuer.name",
+                    "add [issuer] name = [\"Ủy ban nhân dân\", \"tỉnh …\"]",
+                ));
+                Vec::new()
+            }
+        };
+        let parent = self
+            .parent
+            .as_ref()
+            .map(|v| text_list(v, "issuer.parent", &mut errors))
+            .unwrap_or_default();
+        let req = |t: &Option<Text>, key: &str, hint: &str, errors: &mut Vec<Diagnostic>| -> Text {
+            match t {
+                Some(t) if !t.value.trim().is_empty() => t.clone(),
+                Some(t) => {
+                    errors.push(
+                        Diagnostic::error("empty", format!("`{key}` is empty"))
+                            .at_opt(t.loc.clone())
+                            .hint(hint.to_string()),
+                    );
+                    t.clone()
+                }
+                None => {
+                    errors.push(missing(key, hint));
+                    Text::plain("")
+                }
+            }
+        };
+        let abbrev = req(
+            &self.abbrev,
+            "issuer.abbrev",
+            "the issuer's abbreviation used in the symbol, e.g. abbrev = \"UBND\"",
+            &mut errors,
+        );
+        let place = req(
+            &self.place,
+            "issuer.place",
+            "the place name of the date line, e.g. place = \"Đắk Lắk\"",
+            &mut errors,
+        );
+        let title = req(
+            &self.title,
+            "title",
+            "the trích yếu, e.g. title = \"Tổ chức …\"",
+            &mut errors,
+        );
+        let signer_title = req(
+            &self.signer_title,
+            "signer.title",
+            "e.g. [signer] title = \"Phó Chủ tịch\"",
+            &mut errors,
+        );
+        let signer_name = req(
+            &self.signer_name,
+            "signer.name",
+            "the signer's full name",
+            &mut errors,
+        );
+
+        let number = match &self.number {
+            None => Number::Blank,
+            Some(n) => {
+                match &n.value {
+                    toml::Value::String(s) if s.trim().is_empty() => Number::Blank,
+                    toml::Value::String(s) => match s.trim().parse::<u64>() {
+                        Ok(v) if v > 0 => Number::Issued(v),
+                        _ => {
+                            errors.push(
+                            Diagnostic::error("bad-number", format!("`number = \"{s}\"` is not a document number"))
+                                .at(n.loc.clone())
+                                .hint("use \"\" while the document is a draft, or the number in the register, e.g. number = 235"),
+                        );
+                            Number::Blank
+                        }
+                    },
+                    toml::Value::Integer(v) if *v > 0 => Number::Issued(*v as u64),
+                    other => {
+                        errors.push(
+                        Diagnostic::error("bad-number", format!("`number` must be \"\" or a positive whole number, found {other}"))
+                            .at(n.loc.clone()),
+                    );
+                        Number::Blank
+                    }
+                }
+            }
+        };
+
+        let authority = self
+            .authority
+            .as_ref()
+            .map(|v| text_list(v, "signer.authority", &mut errors))
+            .unwrap_or_default();
+        let to = self
+            .to
+            .as_ref()
+            .map(|v| text_list(v, "recipients.to", &mut errors))
+            .unwrap_or_default();
+        let archive = match &self.archive {
+            Some(v) => text_list(v, "recipients.archive", &mut errors),
+            None => vec![Text::plain("VT")],
+        };
+        let copies = match &self.copies {
+            None => None,
+            Some(c) => match &c.value {
+                toml::Value::Integer(0) => None,
+                toml::Value::Integer(v) if *v > 0 => Some(*v as u64),
+                other => {
+                    errors.push(
+                        Diagnostic::error("wrong-type", format!("`recipients.copies` must be a positive whole number, found {other}"))
+                            .at(c.loc.clone()),
+                    );
+                    None
+                }
+            },
+        };
+
+        let mut sections = Vec::new();
+        for s in &self.sections {
+            let title = match &s.title {
+                Some(t) => t.clone(),
+                None => {
+                    let at =
+                        s.id.as_ref()
+                            .and_then(|i| i.loc.clone())
+                            .unwrap_or(Loc::new(&leaf, 0..0));
+                    errors.push(
+                        Diagnostic::error("missing-key", "a section needs a `title`")
+                            .at(at)
+                            .hint("add title = \"…\" to this [[sections]] entry"),
+                    );
+                    Text::plain("")
+                }
+            };
+            sections.push(Section {
+                id: s.id.as_ref().map(|i| i.value.clone()),
+                title,
+                text: s.text.clone().unwrap_or_else(|| Text::plain("")),
+            });
+        }
+        let mut seen = BTreeMap::new();
+        for s in &self.sections {
+            if let Some(id) = &s.id {
+                if let Some(prev) = seen.insert(id.value.clone(), id.clone()) {
+                    let _ = prev;
+                    errors.push(
+                        Diagnostic::error(
+                            "duplicate-section",
+                            format!("two sections have the id `{}`", id.value),
+                        )
+                        .at_opt(id.loc.clone())
+                        .hint("ids must be unique: derived plans address sections by id"),
+                    );
+                }
+            }
+        }
+
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let doc_type = doc_type.expect("checked above");
+        let template = self
+            .template
+            .as_ref()
+            .map(|t| t.value.clone())
+            .unwrap_or_else(|| doc_type.template.to_string());
+        Ok(Plan {
+            doc_type,
+            template,
+            vars: self.vars,
+            parent,
+            name,
+            abbrev,
+            place,
+            number,
+            symbol: self.symbol,
+            date: self.date.unwrap_or_else(|| Text::plain("")),
+            title,
+            basis: self.basis.unwrap_or_else(|| Text::plain("")),
+            sections,
+            closing: self.closing.unwrap_or_else(|| Text::plain("")),
+            authority,
+            signer_title,
+            signer_name,
+            to,
+            archive,
+            drafter: self.drafter.filter(|d| !d.value.trim().is_empty()),
+            copies,
+            file: leaf,
+        })
+    }
+}
+
+/// The edition date of a plan, after its text was rendered: issued (`YYYY-MM-DD`) or a draft
+/// with only the year (`YYYY`) or nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssueDate {
+    Issued(Date),
+    Year(String),
+    Blank,
+}
+
+impl IssueDate {
+    pub fn parse(s: &str) -> Result<IssueDate, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            Ok(IssueDate::Blank)
+        } else if s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(IssueDate::Year(s.to_string()))
+        } else {
+            Date::parse(s)
+                .map(IssueDate::Issued)
+                .map_err(|e| format!("{e}; use YYYY-MM-DD once issued, or YYYY for a draft"))
+        }
+    }
+
+    pub fn year(&self) -> Option<String> {
+        match self {
+            IssueDate::Issued(d) => Some(d.year.to_string()),
+            IssueDate::Year(y) => Some(y.clone()),
+            IssueDate::Blank => None,
+        }
+    }
+}
+
+/// Loads a plan file with its whole `extends` chain and validates it.
+pub fn load(path: &Path, root: &Path) -> Result<Plan, Vec<Diagnostic>> {
+    let file = read_source(path).map_err(|d| vec![d])?;
+    let layer = parse_layer(&file).map_err(|d| vec![d])?;
+    load_layers(layer, root, &[])
+}
+
+/// Builds a plan from a layer (and its ancestors) with extra layers applied on top (batch rows).
+pub fn load_layers(layer: Layer, root: &Path, over: &[Layer]) -> Result<Plan, Vec<Diagnostic>> {
+    let chain = load_chain(layer, root).map_err(|d| vec![d])?;
+    let mut draft = Draft::default();
+    let mut errors = Vec::new();
+    let mut seen_files = Vec::new();
+    for l in chain.iter().chain(over) {
+        if !seen_files
+            .iter()
+            .any(|f: &Arc<SourceFile>| Arc::ptr_eq(f, &l.file))
+        {
+            seen_files.push(l.file.clone());
+            errors.extend(unfilled_markers(&l.file));
+        }
+    }
+    for l in chain.iter().chain(over) {
+        if let Err(e) = draft.apply(l) {
+            errors.extend(e);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    draft.validate()
+}
+
+/// The marker `vanban new` puts into fields a deriving office must fill.
+pub const MARKER: &str = "«điền:";
+
+/// Every marker left in a file, as an error naming its line: a derived plan must not be
+/// built while it still says "fill this in".
+pub fn unfilled_markers(file: &Arc<SourceFile>) -> Vec<Diagnostic> {
+    file.text
+        .match_indices(MARKER)
+        .map(|(i, _)| {
+            let end = file.text[i..]
+                .find('»')
+                .map(|j| i + j + '»'.len_utf8())
+                .unwrap_or(i + MARKER.len());
+            Diagnostic::error(
+                "unfilled",
+                format!("field not filled in yet: {}", &file.text[i..end]),
+            )
+            .at(Loc::new(file, i..end))
+            .hint("replace the «điền: …» marker with the real text")
+        })
+        .collect()
+}

@@ -1,0 +1,652 @@
+//! Templating: plan texts are minijinja templates over the plan's variables, and the document
+//! templates (`templates/*.typ`) turn the rendered plan into Typst source.
+//!
+//! Plan text never becomes Typst markup: the `.typ` templates use an auto-escape mode whose
+//! formatter prints every value as a Typst *value literal* (`"…"`, `(…)`, `(key: …)`), so the
+//! layout library receives strings and only ever shows them as text.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use minijinja::value::{Value, ValueKind};
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::diag::{Diagnostic, Loc};
+use crate::markup::{self, Block};
+use crate::plan::{IssueDate, Number, Plan, Text};
+use crate::vietnamese::{self, Date};
+
+/// Steps a single plan text may take: a plan is data, and `{% for %}` nests must not hang.
+const TEXT_FUEL: u64 = 1_000_000;
+/// Longest rendered text accepted for one field.
+const MAX_TEXT_CHARS: usize = 400_000;
+
+/// Templates built into the binary; a project's `templates/` folder may override or add.
+pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
+    ("ke-hoach.typ", include_str!("../templates/ke-hoach.typ")),
+    ("nd30.typ", include_str!("../templates/nd30.typ")),
+];
+
+pub fn builtin(name: &str) -> Option<&'static str> {
+    BUILTIN_TEMPLATES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, s)| *s)
+}
+
+fn date_arg(v: &Value) -> Result<Date, minijinja::Error> {
+    let s = v.to_string();
+    Date::parse(s.trim()).map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e))
+}
+
+fn add_filters(env: &mut Environment<'static>) {
+    env.add_filter("date", |v: Value| date_arg(&v).map(|d| d.short()));
+    env.add_filter("long_date", |v: Value| date_arg(&v).map(|d| d.long()));
+    env.add_filter("weekday", |v: Value| {
+        date_arg(&v).map(|d| d.weekday().to_string())
+    });
+    env.add_filter("upper", |v: String| vietnamese::upper(&v));
+    env.add_filter("slug", |v: String| vietnamese::slug(&v));
+    env.add_filter("pad", |v: i64| {
+        if v >= 0 {
+            vietnamese::pad_number(v as u64)
+        } else {
+            v.to_string()
+        }
+    });
+}
+
+/// The environment for plan texts: no loader (plans cannot include files), strict undefined
+/// (a misspelt variable is an error, not an empty string), limited fuel.
+pub fn text_env() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(TEXT_FUEL));
+    env.set_recursion_limit(50);
+    add_filters(&mut env);
+    env
+}
+
+/// Writes a minijinja value as a Typst expression.
+pub fn typst_literal(out: &mut String, v: &Value) -> Result<(), minijinja::Error> {
+    match v.kind() {
+        ValueKind::Undefined | ValueKind::None => out.push_str("none"),
+        ValueKind::Bool => out.push_str(if v.is_true() { "true" } else { "false" }),
+        ValueKind::Number => {
+            if let Some(i) = v.as_i64() {
+                let _ = write!(out, "{i}");
+            } else {
+                let f = f64::try_from(v.clone()).unwrap_or(0.0);
+                if f.is_finite() {
+                    let _ = write!(out, "{f:?}");
+                } else {
+                    out.push_str("none");
+                }
+            }
+        }
+        ValueKind::String => typst_string(out, v.as_str().unwrap_or_default()),
+        ValueKind::Seq | ValueKind::Iterable => {
+            out.push('(');
+            for item in v.try_iter()? {
+                typst_literal(out, &item)?;
+                out.push_str(", ");
+            }
+            out.push(')');
+        }
+        ValueKind::Map => {
+            out.push('(');
+            let mut any = false;
+            for key in v.try_iter()? {
+                any = true;
+                typst_string(out, &key.to_string());
+                out.push_str(": ");
+                typst_literal(out, &v.get_item(&key)?)?;
+                out.push_str(", ");
+            }
+            if !any {
+                out.push(':');
+            }
+            out.push(')');
+        }
+        _ => typst_string(out, &v.to_string()),
+    }
+    Ok(())
+}
+
+/// A Typst string literal: only `\`, `"` and control characters need escaping inside one.
+pub fn typst_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// The environment for document templates: the loader serves built-in templates and, when a
+/// project folder is given, same-named files there first (names are checked to stay inside).
+pub fn doc_env(project_templates: Option<PathBuf>) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()
+            .expect("the built-in syntax configuration is valid"),
+    );
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".typ") {
+            AutoEscape::Custom("typst".into())
+        } else {
+            AutoEscape::None
+        }
+    });
+    env.set_formatter(|out, state, value| {
+        if matches!(state.auto_escape(), AutoEscape::Custom(n) if n == "typst") && !value.is_safe()
+        {
+            let mut s = String::new();
+            typst_literal(&mut s, value)?;
+            out.write_str(&s)
+                .map_err(|e| minijinja::Error::new(ErrorKind::WriteFailure, e.to_string()))
+        } else {
+            minijinja::escape_formatter(out, state, value)
+        }
+    });
+    add_filters(&mut env);
+    env.set_loader(move |name| {
+        if let Some(dir) = &project_templates {
+            if let Some(path) = template_path(dir, name) {
+                if path.is_file() {
+                    return std::fs::read_to_string(&path).map(Some).map_err(|e| {
+                        minijinja::Error::new(
+                            ErrorKind::TemplateNotFound,
+                            format!("cannot read {}: {e}", path.display()),
+                        )
+                    });
+                }
+            }
+        }
+        let builtin_name = name.strip_prefix("builtin/").unwrap_or(name);
+        Ok(builtin(builtin_name).map(|s| s.to_string()))
+    });
+    env
+}
+
+/// A template name as a path inside `dir`, or `None` if the name tries to leave it.
+pub fn template_path(dir: &Path, name: &str) -> Option<PathBuf> {
+    let p = Path::new(name);
+    if name.is_empty()
+        || p.is_absolute()
+        || name.contains('\\')
+        || p.components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+    {
+        return None;
+    }
+    Some(dir.join(p))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The document model handed to templates.
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DocTypeInfo {
+    pub key: String,
+    pub name: String,
+    pub abbrev: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Issuer {
+    /// Superior body lines, uppercased, printed regular.
+    pub parent: Vec<String>,
+    /// Issuing body lines, uppercased, printed bold.
+    pub name: Vec<String>,
+    pub abbrev: String,
+    pub place: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DateLine {
+    pub place: String,
+    /// `None` = blank for the clerk to fill in.
+    pub day: Option<String>,
+    pub month: Option<String>,
+    pub year: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionOut {
+    pub id: Option<String>,
+    pub label: String,
+    pub title: String,
+    pub blocks: Vec<Block>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Signer {
+    pub authority: Vec<String>,
+    pub title: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Recipients {
+    /// Lines printed after "- ", each ending with ";".
+    pub to: Vec<String>,
+    /// The closing "Lưu: VT, … ." line without its dash.
+    pub archive: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Meta {
+    pub title: String,
+    pub author: String,
+    pub subject: String,
+}
+
+/// Everything a document template needs, already rendered, NFC, numbered and uppercased
+/// where the decree wants capitals.
+#[derive(Debug, Clone, Serialize)]
+pub struct Document {
+    pub doctype: DocTypeInfo,
+    pub issuer: Issuer,
+    /// Padded number (`05`, `235`) or `None` for a draft.
+    pub number: Option<String>,
+    pub symbol: String,
+    pub date: DateLine,
+    pub title: String,
+    pub basis: Vec<Block>,
+    pub sections: Vec<SectionOut>,
+    pub closing: Vec<Block>,
+    pub signer: Signer,
+    pub recipients: Recipients,
+    pub meta: Meta,
+    /// The plan's variables, for templates that want them.
+    pub vars: BTreeMap<String, toml::Value>,
+    /// The issue date if any, `YYYY-MM-DD`; used for `today()` and PDF timestamps.
+    #[serde(skip)]
+    pub issued: Option<Date>,
+    #[serde(skip)]
+    pub year: Option<i32>,
+}
+
+/// Renders every plan text with the plan's variables and builds the document model. All
+/// problems are collected so the user sees them together.
+pub fn document(plan: &Plan, env: &Environment<'static>) -> Result<Document, Vec<Diagnostic>> {
+    let errors = std::cell::RefCell::new(Vec::new());
+    let ctx = context(plan);
+    let r = |t: &Text, field: &str| -> String {
+        render_text(env, t, &ctx, field, &mut errors.borrow_mut())
+    };
+
+    let date_text = r(&plan.date, "date");
+    let issue_date = match IssueDate::parse(&date_text) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            errors.borrow_mut().push(
+                Diagnostic::error("bad-date", format!("`date`: {e}"))
+                    .at_opt(plan.date.loc.clone())
+                    .hint(
+                        "e.g. date = \"2024-09-25\" when issued, date = \"{{ year }}\" for a draft",
+                    ),
+            );
+            None
+        }
+    };
+    let place = r(&plan.place, "issuer.place");
+    let abbrev = r(&plan.abbrev, "issuer.abbrev");
+    let name: Vec<String> = plan
+        .name
+        .iter()
+        .map(|t| vietnamese::upper(&r(t, "issuer.name")))
+        .collect();
+    let parent: Vec<String> = plan
+        .parent
+        .iter()
+        .map(|t| vietnamese::upper(&r(t, "issuer.parent")))
+        .collect();
+    let symbol = match &plan.symbol {
+        Some(s) if !s.value.trim().is_empty() => r(s, "symbol"),
+        _ => plan.doc_type.symbol(&abbrev),
+    };
+    let title = r(&plan.title, "title");
+    let basis = markup::parse(&r(&plan.basis, "basis"));
+    let closing = markup::parse(&r(&plan.closing, "closing"));
+    let mut sections = Vec::new();
+    for (i, s) in plan.sections.iter().enumerate() {
+        let field = format!(
+            "sections[{}]",
+            s.id.clone().unwrap_or_else(|| i.to_string())
+        );
+        sections.push(SectionOut {
+            id: s.id.clone(),
+            label: format!("{}.", vietnamese::roman(i + 1)),
+            title: vietnamese::upper(&r(&s.title, &format!("{field}.title"))),
+            blocks: markup::parse(&r(&s.text, &format!("{field}.text"))),
+        });
+    }
+    let signer = Signer {
+        authority: plan
+            .authority
+            .iter()
+            .map(|t| vietnamese::upper(&r(t, "signer.authority")))
+            .collect(),
+        title: vietnamese::upper(&r(&plan.signer_title, "signer.title")),
+        name: r(&plan.signer_name, "signer.name"),
+    };
+    let to: Vec<String> = plan
+        .to
+        .iter()
+        .map(|t| recipient_line(&r(t, "recipients.to")))
+        .collect();
+    let archive_units: Vec<String> = plan
+        .archive
+        .iter()
+        .map(|t| r(t, "recipients.archive"))
+        .collect();
+    let drafter = plan.drafter.as_ref().map(|d| r(d, "recipients.drafter"));
+    let mut archive = format!("Lưu: {}", archive_units.join(", "));
+    match (&drafter, plan.copies) {
+        (Some(d), Some(c)) => {
+            let _ = write!(archive, " ({d}-{c}b)");
+        }
+        (Some(d), None) => {
+            let _ = write!(archive, " ({d})");
+        }
+        (None, Some(c)) => {
+            let _ = write!(archive, " ({c}b)");
+        }
+        (None, None) => {}
+    }
+    archive.push('.');
+
+    let errors = errors.into_inner();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let (day, month, year, issued) = match issue_date {
+        Some(IssueDate::Issued(d)) => (
+            Some(vietnamese::pad_day(d.day)),
+            Some(vietnamese::pad_month(d.month)),
+            Some(d.year.to_string()),
+            Some(d),
+        ),
+        Some(IssueDate::Year(y)) => (None, None, Some(y), None),
+        _ => (None, None, None, None),
+    };
+    let number = match plan.number {
+        Number::Blank => None,
+        Number::Issued(n) => Some(vietnamese::pad_number(n)),
+    };
+    let author = plan
+        .name
+        .iter()
+        .zip(&name)
+        .map(|(_, n)| n.clone())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(Document {
+        doctype: DocTypeInfo {
+            key: plan.doc_type.key.to_string(),
+            name: plan.doc_type.name.to_string(),
+            abbrev: plan.doc_type.abbrev.to_string(),
+        },
+        issuer: Issuer {
+            parent,
+            name,
+            abbrev,
+            place: place.clone(),
+        },
+        number,
+        symbol,
+        year: year.as_deref().and_then(|y| y.parse().ok()),
+        date: DateLine {
+            place,
+            day,
+            month,
+            year,
+        },
+        meta: Meta {
+            title: title.clone(),
+            author,
+            subject: plan.doc_type.name.to_string(),
+        },
+        title,
+        basis,
+        sections,
+        closing,
+        signer,
+        recipients: Recipients { to, archive },
+        vars: plan.vars.clone(),
+        issued,
+    })
+}
+
+/// A recipient as printed: "X;" unless the user already ended it.
+fn recipient_line(s: &str) -> String {
+    let s = s.trim();
+    if s.ends_with(';') || s.ends_with('.') || s.ends_with(':') {
+        s.to_string()
+    } else {
+        format!("{s};")
+    }
+}
+
+/// The values plan texts can use: the variables at top level, and the plan's own fields.
+pub fn context(plan: &Plan) -> Value {
+    let mut map: BTreeMap<String, Value> = BTreeMap::new();
+    for (k, v) in &plan.vars {
+        map.insert(k.clone(), Value::from(minijinja::value::Serde(v)));
+    }
+    let list = |v: &[Text]| Value::from(v.iter().map(|t| t.value.clone()).collect::<Vec<_>>());
+    let mut issuer = BTreeMap::new();
+    issuer.insert("name".to_string(), list(&plan.name));
+    issuer.insert("parent".to_string(), list(&plan.parent));
+    issuer.insert("abbrev".to_string(), Value::from(plan.abbrev.value.clone()));
+    issuer.insert("place".to_string(), Value::from(plan.place.value.clone()));
+    map.entry("issuer".into())
+        .or_insert_with(|| Value::from(issuer));
+    map.entry("type".into())
+        .or_insert_with(|| Value::from(plan.doc_type.key));
+    map.entry("doctype".into())
+        .or_insert_with(|| Value::from(plan.doc_type.name));
+    let mut signer = BTreeMap::new();
+    signer.insert(
+        "name".to_string(),
+        Value::from(plan.signer_name.value.clone()),
+    );
+    signer.insert(
+        "title".to_string(),
+        Value::from(plan.signer_title.value.clone()),
+    );
+    map.entry("signer".into())
+        .or_insert_with(|| Value::from(signer));
+    Value::from(map)
+}
+
+/// Renders one plan text; errors point into the plan file at the template's own line.
+pub fn render_text(
+    env: &Environment<'static>,
+    t: &Text,
+    ctx: &Value,
+    field: &str,
+    errors: &mut Vec<Diagnostic>,
+) -> String {
+    if !t.value.contains("{{") && !t.value.contains("{%") && !t.value.contains("{#") {
+        return t.value.clone();
+    }
+    match env.render_str(&t.value, ctx.clone()) {
+        Ok(s) if s.chars().count() > MAX_TEXT_CHARS => {
+            errors.push(
+                Diagnostic::error(
+                    "too-large",
+                    format!("`{field}` renders to more than {MAX_TEXT_CHARS} characters"),
+                )
+                .at_opt(t.loc.clone()),
+            );
+            String::new()
+        }
+        Ok(s) => vietnamese::nfc(&s),
+        Err(e) => {
+            errors.push(template_diag(&e, t, field));
+            String::new()
+        }
+    }
+}
+
+fn template_diag(e: &minijinja::Error, t: &Text, field: &str) -> Diagnostic {
+    let loc: Option<Loc> = match e.range() {
+        Some(r) => t.loc_at(r.start),
+        None => match e.line() {
+            Some(line) => {
+                let offset = t
+                    .value
+                    .split_inclusive('\n')
+                    .take(line.saturating_sub(1))
+                    .map(str::len)
+                    .sum();
+                t.loc_at(offset)
+            }
+            None => t.loc.clone(),
+        },
+    };
+    let (code, msg, hint) = match e.kind() {
+        ErrorKind::UndefinedError => (
+            "undefined",
+            format!("`{field}` uses a variable that is not defined"),
+            "define it under [vars] or pass --set NAME=VALUE".to_string(),
+        ),
+        ErrorKind::SyntaxError => (
+            "template-syntax",
+            format!(
+                "`{field}`: template syntax error: {}",
+                e.detail().unwrap_or("")
+            ),
+            "write {{ name }} for variables; a literal {{ needs {{ '{{' }}".to_string(),
+        ),
+        ErrorKind::TemplateNotFound => (
+            "template-include",
+            format!("`{field}` tries to load another template"),
+            "plan texts cannot include or import files".to_string(),
+        ),
+        ErrorKind::OutOfFuel => (
+            "template-fuel",
+            format!("`{field}`: the template runs too long"),
+            "plan texts are limited to simple loops".to_string(),
+        ),
+        _ => (
+            "template",
+            format!(
+                "`{field}`: {}",
+                e.detail()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| e.kind().to_string())
+            ),
+            "check the filters and variables used in this text".to_string(),
+        ),
+    };
+    Diagnostic::error(code, msg).at_opt(loc).hint(hint)
+}
+
+/// Renders the document template to Typst source. Also returns the spans, so a Typst error in
+/// the generated source can be traced back to the template line that wrote it.
+pub fn typst_source(
+    env: &Environment<'static>,
+    template: &str,
+    doc: &Document,
+) -> Result<(String, Vec<minijinja::OutputSpan>), Diagnostic> {
+    let name = if template.ends_with(".typ") {
+        template.to_string()
+    } else {
+        format!("{template}.typ")
+    };
+    let tmpl = env.get_template(&name).map_err(|e| {
+        let mut d = if e.kind() == ErrorKind::TemplateNotFound {
+            Diagnostic::error(
+                "template-not-found",
+                format!("template `{name}` does not exist"),
+            )
+            .hint("built-in templates: ke-hoach; a project may add templates/NAME.typ")
+        } else {
+            Diagnostic::error("template-syntax", format!("template `{name}`: {}", e))
+        };
+        if let Some(line) = e.line() {
+            d = d.note(format!("in {} line {line}", e.name().unwrap_or(&name)));
+        }
+        d
+    })?;
+    let (src, spans) = tmpl
+        .render_with_spans(Value::from(minijinja::value::Serde(doc)))
+        .map_err(|e| {
+            Diagnostic::error(
+                "template",
+                format!(
+                    "template `{}` line {}: {}",
+                    e.name().unwrap_or(&name),
+                    e.line().unwrap_or(0),
+                    e
+                ),
+            )
+        })?;
+    Ok((src, spans))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_escape_everything() {
+        let mut s = String::new();
+        typst_string(&mut s, "a\"b\\c\nd#$*_@<[");
+        assert_eq!(s, r#""a\"b\\c\nd#$*_@<[""#);
+        let v = Value::from(serde_json_like());
+        let mut s = String::new();
+        typst_literal(&mut s, &v).unwrap();
+        assert_eq!(s, r#"("a": (1, "x", ), "b": (:), )"#);
+    }
+
+    fn serde_json_like() -> BTreeMap<String, Value> {
+        let mut m = BTreeMap::new();
+        m.insert(
+            "a".to_string(),
+            Value::from(vec![Value::from(1), Value::from("x")]),
+        );
+        m.insert(
+            "b".to_string(),
+            Value::from(BTreeMap::<String, Value>::new()),
+        );
+        m
+    }
+
+    #[test]
+    fn filters() {
+        let env = text_env();
+        let r = |s: &str| {
+            env.render_str(s, minijinja::context! { year => 2024 })
+                .unwrap()
+        };
+        assert_eq!(
+            r("{{ (year ~ '-10-01') | date }} ({{ (year ~ '-10-01') | weekday }})"),
+            "01/10/2024 (Thứ Ba)"
+        );
+        assert_eq!(r("{{ 'ủy ban' | upper }}"), "ỦY BAN");
+        assert!(env.render_str("{{ nope }}", ()).is_err());
+        assert!(env.render_str("{{ '2024-02-30' | date }}", ()).is_err());
+        assert!(env.render_str("{% include 'x' %}", ()).is_err());
+    }
+}

@@ -1,0 +1,259 @@
+//! Typesetting: our own Typst `World` with two virtual files (the generated document and the
+//! layout library) and the embedded fonts. Nothing is read from disk and no package is
+//! fetched, so a plan can never make Typst read a file outside the project.
+
+use std::ops::Range;
+use std::sync::{LazyLock, OnceLock};
+
+use typst::diag::{FileError, FileResult, Severity as TSeverity, SourceDiagnostic};
+use typst::foundations::{Bytes, Datetime, Duration};
+use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
+use typst::text::{Font, FontBook, FontInfo};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, World, WorldExt};
+use typst_layout::PagedDocument;
+
+use crate::diag::Diagnostic;
+
+/// Liberation Serif 2.1.5: Times New Roman metrics, full Vietnamese coverage, SIL OFL 1.1
+/// (fonts/LICENSE-OFL.txt). Embedded so a fresh machine needs nothing installed.
+static FONT_DATA: [&[u8]; 4] = [
+    include_bytes!("../fonts/LiberationSerif-Regular.ttf"),
+    include_bytes!("../fonts/LiberationSerif-Bold.ttf"),
+    include_bytes!("../fonts/LiberationSerif-Italic.ttf"),
+    include_bytes!("../fonts/LiberationSerif-BoldItalic.ttf"),
+];
+
+/// The family every document is set in; checked before compiling because Typst only warns
+/// about a missing family and silently falls back.
+pub const FAMILY: &str = "liberation serif";
+
+fn file_id(path: &str) -> FileId {
+    let vpath = VirtualPath::new(path).expect("static virtual paths are valid");
+    RootedPath::new(VirtualRoot::Project, vpath).intern()
+}
+
+static MAIN_ID: LazyLock<FileId> = LazyLock::new(|| file_id("/main.typ"));
+static LAYOUT_ID: LazyLock<FileId> = LazyLock::new(|| file_id("/nd30.typ"));
+
+/// Fonts: the book is built from the font tables' metadata; the faces themselves are parsed
+/// lazily, on first use, and then shared by every document of the process.
+pub struct Fonts {
+    book: LazyHash<FontBook>,
+    slots: Vec<(&'static [u8], u32, OnceLock<Option<Font>>)>,
+}
+
+impl Fonts {
+    pub fn embedded() -> Fonts {
+        let mut book = FontBook::new();
+        let mut slots = Vec::new();
+        for data in FONT_DATA {
+            for (i, info) in FontInfo::iter(data).enumerate() {
+                book.push(info);
+                slots.push((data, i as u32, OnceLock::new()));
+            }
+        }
+        Fonts {
+            book: LazyHash::new(book),
+            slots,
+        }
+    }
+
+    pub fn has_family(&self, family: &str) -> bool {
+        self.book.contains_family(family)
+    }
+
+    fn font(&self, index: usize) -> Option<Font> {
+        let (data, i, slot) = self.slots.get(index)?;
+        slot.get_or_init(|| Font::new(Bytes::new(*data), *i))
+            .clone()
+    }
+
+    /// Whether the embedded fonts can draw `c` (checked on the regular face).
+    pub fn covers(&self, c: char) -> bool {
+        self.font(0)
+            .map(|f| f.info().coverage.contains(c as u32))
+            .unwrap_or(false)
+    }
+}
+
+/// What stays the same across documents: library, fonts. Shared by all threads of a batch.
+pub struct Engine {
+    library: LazyHash<Library>,
+    pub fonts: Fonts,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new()
+    }
+}
+
+impl Engine {
+    pub fn new() -> Engine {
+        Engine {
+            library: LazyHash::new(Library::builder().build()),
+            fonts: Fonts::embedded(),
+        }
+    }
+}
+
+struct DocWorld<'a> {
+    engine: &'a Engine,
+    main: Source,
+    layout: Source,
+    today: Option<Datetime>,
+}
+
+impl World for DocWorld<'_> {
+    fn library(&self) -> &LazyHash<Library> {
+        &self.engine.library
+    }
+
+    fn book(&self) -> &LazyHash<FontBook> {
+        &self.engine.fonts.book
+    }
+
+    fn main(&self) -> FileId {
+        *MAIN_ID
+    }
+
+    fn source(&self, id: FileId) -> FileResult<Source> {
+        if id == *MAIN_ID {
+            Ok(self.main.clone())
+        } else if id == *LAYOUT_ID {
+            Ok(self.layout.clone())
+        } else {
+            Err(FileError::NotFound(std::path::PathBuf::from(
+                id.vpath().get_with_slash(),
+            )))
+        }
+    }
+
+    fn file(&self, id: FileId) -> FileResult<Bytes> {
+        // Only the two sources exist; images, data files and packages are not served.
+        Err(FileError::NotFound(std::path::PathBuf::from(
+            id.vpath().get_with_slash(),
+        )))
+    }
+
+    fn font(&self, index: usize) -> Option<Font> {
+        self.engine.fonts.font(index)
+    }
+
+    fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
+        self.today
+    }
+}
+
+/// Where a Typst error sits: file (`/main.typ` or `/nd30.typ`), 1-based line and column,
+/// and the byte range in that file.
+#[derive(Debug, Clone)]
+pub struct TypstPos {
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
+    pub range: Range<usize>,
+}
+
+/// A Typst diagnostic with its position resolved (the generated source is gone afterwards).
+#[derive(Debug, Clone)]
+pub struct TypstError {
+    pub message: String,
+    pub hints: Vec<String>,
+    pub pos: Option<TypstPos>,
+    pub warning: bool,
+}
+
+fn resolve(world: &DocWorld, d: &SourceDiagnostic) -> TypstError {
+    let pos = (|| {
+        let id = d.span.id()?;
+        let src = world.source(id).ok()?;
+        let range = world.range(d.span)?;
+        let (line, col) = src.lines().byte_to_line_column(range.start)?;
+        Some(TypstPos {
+            file: id.vpath().get_with_slash().to_string(),
+            line: line + 1,
+            col: col + 1,
+            range,
+        })
+    })();
+    TypstError {
+        message: d.message.to_string(),
+        hints: d.hints.iter().map(|h| h.v.to_string()).collect(),
+        pos,
+        warning: d.severity == TSeverity::Warning,
+    }
+}
+
+/// Compiles Typst source with the given layout library. Warnings are errors: the usual one is
+/// a missing font or glyph, which would silently change the document.
+pub fn compile(
+    engine: &Engine,
+    source: &str,
+    layout: &str,
+    today: Option<Datetime>,
+) -> Result<PagedDocument, Vec<TypstError>> {
+    let world = DocWorld {
+        engine,
+        main: Source::new(*MAIN_ID, source.to_string()),
+        layout: Source::new(*LAYOUT_ID, layout.to_string()),
+        today,
+    };
+    let warned = typst::compile::<PagedDocument>(&world);
+    let mut problems: Vec<TypstError> =
+        warned.warnings.iter().map(|w| resolve(&world, w)).collect();
+    match warned.output {
+        Ok(doc) if problems.is_empty() => Ok(doc),
+        Ok(_) => Err(problems),
+        Err(errors) => {
+            let mut all: Vec<TypstError> = errors.iter().map(|e| resolve(&world, e)).collect();
+            all.append(&mut problems);
+            Err(all)
+        }
+    }
+}
+
+/// Turns Typst errors into diagnostics, naming the template line that wrote the failing code.
+pub fn to_diagnostics(
+    errors: &[TypstError],
+    spans: &[minijinja::OutputSpan],
+    template: &str,
+) -> Vec<Diagnostic> {
+    errors
+        .iter()
+        .map(|e| {
+            let mut d = Diagnostic::error("typst", format!("typesetting failed: {}", e.message));
+            if let Some(p) = &e.pos {
+                let mut where_ = format!("at {}:{}:{}", p.file, p.line, p.col);
+                if p.file == "/main.typ" {
+                    if let Some(s) = spans
+                        .iter()
+                        .find(|s| s.output_range().contains(&p.range.start))
+                    {
+                        where_.push_str(&format!(
+                            ", written by template `{}` line {}",
+                            s.name(),
+                            s.line()
+                        ));
+                    } else {
+                        where_.push_str(&format!(" (generated from template `{template}`)"));
+                    }
+                } else {
+                    where_.push_str(" (the layout library)");
+                }
+                d = d.note(where_);
+            }
+            for h in &e.hints {
+                d = d.note(format!("typst hint: {h}"));
+            }
+            d.hint(
+                "the template or layout library has a bug or the plan holds a value it cannot use",
+            )
+        })
+        .collect()
+}
+
+pub fn datetime(date: Option<crate::vietnamese::Date>) -> Option<Datetime> {
+    date.and_then(|d| Datetime::from_ymd(d.year, d.month as u8, d.day as u8))
+}
