@@ -358,7 +358,7 @@ pub fn report(diags: &[Diagnostic]) {
                     continue;
                 }
                 let file = SimpleFile::new(
-                    format!("{}", loc.file.display_path()),
+                    loc.file.display_path().to_string(),
                     loc.file.text.as_str(),
                 );
                 let span = loc.span.start.min(loc.file.text.len())

@@ -86,11 +86,31 @@ impl Layout {
         self.runs.iter().find(|r| r.text.contains(needle))
     }
 
-    /// The first line (on any page) whose text contains `needle`.
+    /// The shortest sequence of neighbouring runs on one baseline whose text contains
+    /// `needle`: a header cell's line without the other cell that shares its baseline.
     pub fn find_line(&self, needle: &str) -> Option<Line> {
-        (1..=self.pages)
-            .flat_map(|p| self.lines(p))
-            .find(|l| l.text.contains(needle))
+        for p in 1..=self.pages {
+            for line in self.lines(p) {
+                if !line.text.contains(needle) {
+                    continue;
+                }
+                let n = line.runs.len();
+                let mut best: Option<Line> = None;
+                for i in 0..n {
+                    for j in i..n {
+                        let part = Line::from_runs(p, &line.runs[i..=j]);
+                        if part.text.contains(needle) {
+                            if best.as_ref().is_none_or(|b| part.runs.len() < b.runs.len()) {
+                                best = Some(part);
+                            }
+                            break;
+                        }
+                    }
+                }
+                return best;
+            }
+        }
+        None
     }
 }
 
@@ -105,12 +125,48 @@ pub struct Line {
 }
 
 impl Line {
+    fn from_runs(page: usize, runs: &[TextRun]) -> Line {
+        let mut l = Line {
+            page,
+            y: runs[0].y,
+            x0: runs[0].x,
+            x1: runs[0].x + runs[0].width,
+            text: runs[0].text.clone(),
+            runs: vec![runs[0].clone()],
+        };
+        for r in &runs[1..] {
+            if r.x - l.x1 > 0.5 && !l.text.ends_with(' ') && !r.text.starts_with(' ') {
+                l.text.push(' ');
+            }
+            l.text.push_str(&r.text);
+            l.x1 = l.x1.max(r.x + r.width);
+            l.runs.push(r.clone());
+        }
+        l
+    }
+
     pub fn center(&self) -> f64 {
         (self.x0 + self.x1) / 2.0
     }
     pub fn width(&self) -> f64 {
         self.x1 - self.x0
     }
+}
+
+/// Advance width without trailing spaces: a justified line's last run ends in a space that
+/// hangs into the margin but draws nothing.
+fn ink_width(t: &typst::text::TextItem) -> f64 {
+    let trailing = t
+        .text
+        .chars()
+        .rev()
+        .take_while(|c| c.is_whitespace())
+        .count();
+    let n = t.glyphs.len().saturating_sub(trailing);
+    t.glyphs[..n]
+        .iter()
+        .map(|g| g.x_advance.at(t.size).to_pt())
+        .sum()
 }
 
 fn walk(frame: &Frame, ts: Transform, page: usize, out: &mut Layout) {
@@ -128,7 +184,7 @@ fn walk(frame: &Frame, ts: Transform, page: usize, out: &mut Layout) {
                     page,
                     x: p.x.to_pt(),
                     y: p.y.to_pt(),
-                    width: t.width().to_pt(),
+                    width: ink_width(t),
                     size: t.size.to_pt(),
                     bold: variant.weight.to_number() >= 600,
                     italic: variant.style != FontStyle::Normal,

@@ -1,3 +1,6 @@
+// Diagnostics travel on the error path only; boxing them would cost clarity, not speed.
+#![allow(clippy::result_large_err)]
+
 //! vanban: Vietnamese administrative documents (Nghị định 30/2020/NĐ-CP) from TOML plans.
 //!
 //! Pipeline: [`plan`] (TOML layers, `extends`, validation, NFC) → [`render`] (plan texts as

@@ -102,10 +102,18 @@ fn paragraphs(text: &str) -> Vec<(Kind, String)> {
     out
 }
 
-/// Parses `**bold**` and `*italic*`; a marker without its partner prints as typed.
+/// Parses `**bold**` and `*italic*`; a marker without its partner prints as typed, and
+/// `\\*` is a literal star.
 pub fn inline(text: &str) -> Vec<Run> {
+    // `\*` is a literal star: hidden from the delimiter search, restored in the runs.
+    let hidden = text.replace("\\*", "\u{E000}");
     let mut runs = Vec::new();
-    parse_inline(text, false, &mut runs);
+    parse_inline(&hidden, false, &mut runs);
+    for r in &mut runs {
+        if r.text.contains('\u{E000}') {
+            r.text = r.text.replace('\u{E000}', "*");
+        }
+    }
     // Merge neighbours of the same style.
     let mut merged: Vec<Run> = Vec::new();
     for r in runs {
@@ -320,6 +328,14 @@ mod tests {
             }]
         );
         assert_eq!(inline("**đậm *nghiêng* đậm**").len(), 3);
+        assert_eq!(
+            inline(r"/\* x \*/ \"),
+            vec![Run {
+                text: r"/* x */ \".into(),
+                bold: false,
+                italic: false
+            }]
+        );
     }
 
     #[test]

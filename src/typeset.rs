@@ -40,8 +40,11 @@ static LAYOUT_ID: LazyLock<FileId> = LazyLock::new(|| file_id("/nd30.typ"));
 /// lazily, on first use, and then shared by every document of the process.
 pub struct Fonts {
     book: LazyHash<FontBook>,
-    slots: Vec<(&'static [u8], u32, OnceLock<Option<Font>>)>,
+    slots: Vec<FontSlot>,
 }
+
+/// One face: its file's bytes, its index in the file, and the parsed font once needed.
+type FontSlot = (&'static [u8], u32, OnceLock<Option<Font>>);
 
 impl Fonts {
     pub fn embedded() -> Fonts {

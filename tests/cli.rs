@@ -1,0 +1,161 @@
+//! The command line: exit codes, messages with file:line:col, and no output on failure.
+
+mod common;
+
+use common::*;
+
+fn fails_with(p: &Project, plan: &str, needles: &[&str]) -> String {
+    p.write("plan.toml", plan);
+    let out = p.run(&["build", "plan.toml", "-o", "out.pdf"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "missing {n:?} in:\n{err}");
+    }
+    assert!(!p.path("out.pdf").exists(), "no output file on failure");
+    let leftovers: Vec<_> = std::fs::read_dir(p.dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".vanban-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    err
+}
+
+#[test]
+fn builds_and_reports() {
+    let p = Project::new();
+    p.write("plan.toml", MINIMAL);
+    let out = p.run(&["build", "plan.toml", "-o", "out/ke-hoach.pdf"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let pdf = std::fs::read(p.path("out/ke-hoach.pdf")).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let out = p.run(&["build", "plan.toml", "--format", "typ", "-o", "x.typ"]);
+    assert!(out.status.success());
+    let typ = std::fs::read_to_string(p.path("x.typ")).unwrap();
+    assert!(typ.contains("#import \"/nd30.typ\""));
+    let out = p.run(&["build", "plan.toml", "--format", "png", "-o", "x.png"]);
+    assert!(out.status.success());
+    assert!(std::fs::read(p.path("x.png"))
+        .unwrap()
+        .starts_with(b"\x89PNG"));
+    let out = p.run(&["check", "plan.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn malformed_toml() {
+    let p = Project::new();
+    let plan = MINIMAL.replace("title = \"Tổ chức", "title = Tổ chức");
+    fails_with(&p, &plan, &["plan.toml:4:", "error[toml]"]);
+    let plan = MINIMAL.replace("năm {{ year }}\"\n", "năm {{ year }}\n");
+    fails_with(&p, &plan, &["plan.toml:4:", "error[toml]"]);
+}
+
+#[test]
+fn unknown_key_with_suggestion() {
+    let p = Project::new();
+    let plan = MINIMAL.replace("title = \"Tổ chức", "titel = \"Tổ chức");
+    fails_with(
+        &p,
+        &plan,
+        &[
+            "unknown key `titel`",
+            "did you mean `title`?",
+            "plan.toml:4:1",
+        ],
+    );
+    let plan = MINIMAL.replace("abbrev = \"UBND\"", "abrev = \"UBND\"");
+    fails_with(
+        &p,
+        &plan,
+        &[
+            "unknown key `abrev`",
+            "did you mean `abbrev`?",
+            "plan.toml:13:1",
+        ],
+    );
+}
+
+#[test]
+fn impossible_date() {
+    let p = Project::new();
+    let plan = MINIMAL.replace("date = \"{{ year }}\"", "date = \"2024-02-30\"");
+    fails_with(
+        &p,
+        &plan,
+        &[
+            "`2024-02-30` does not exist: month 2 of 2024 has 29 days",
+            "plan.toml:3:8",
+        ],
+    );
+}
+
+#[test]
+fn missing_title() {
+    let p = Project::new();
+    let plan = MINIMAL.replace(
+        "title = \"Tổ chức Tuần lễ hưởng ứng học tập suốt đời năm {{ year }}\"\n",
+        "",
+    );
+    fails_with(&p, &plan, &["missing required key `title`", "plan.toml"]);
+}
+
+#[test]
+fn undefined_variable_points_into_the_field() {
+    let p = Project::new();
+    let plan = MINIMAL.replace("năm {{ year }}\"", "năm {{ nam }}\"");
+    fails_with(
+        &p,
+        &plan,
+        &[
+            "`title` uses a variable that is not defined",
+            "plan.toml:4:",
+        ],
+    );
+}
+
+#[test]
+fn wrong_type() {
+    let p = Project::new();
+    let plan = MINIMAL.replace("abbrev = \"UBND\"", "abbrev = 5");
+    fails_with(&p, &plan, &["invalid type", "plan.toml:13:10"]);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let p = Project::new();
+    p.write("a.toml", MINIMAL);
+    p.write("b.toml", MINIMAL);
+    let out = p.run(&["build", "a.toml", "b.toml", "-o", "x.pdf"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("use --out-dir"));
+    let out = p.run(&["build"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = p.run(&["build", "a.toml", "--set", "year"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("expected NAME=VALUE"));
+}
+
+#[test]
+fn set_overrides_variables() {
+    let p = Project::new();
+    p.write("plan.toml", MINIMAL);
+    let out = p.run(&["build", "plan.toml", "--set", "year=2025", "-o", "x.pdf"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = pdf_text(&std::fs::read(p.path("x.pdf")).unwrap());
+    assert!(text.contains("năm 2025"));
+    assert!(!text.contains("2024"), "{text}");
+}
+
+#[test]
+fn missing_file() {
+    let p = Project::new();
+    let out = p.run(&["build", "nope.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot read nope.toml: file not found"),
+        "{}",
+        stderr(&out)
+    );
+}
