@@ -1055,6 +1055,11 @@ pub const MARKER: &str = "«điền:";
 pub fn unfilled_markers(file: &Arc<SourceFile>) -> Vec<Diagnostic> {
     file.text
         .match_indices(MARKER)
+        .filter(|(i, _)| {
+            // Not in a comment line.
+            let line_start = file.text[..*i].rfind('\n').map(|j| j + 1).unwrap_or(0);
+            !file.text[line_start..*i].trim_start().starts_with('#')
+        })
         .map(|(i, _)| {
             let end = file.text[i..]
                 .find('»')

@@ -50,7 +50,7 @@ pub fn scaffold(parent_path: &Path, out: &Path) -> Result<String, Diagnostic> {
         .unwrap_or_else(|| "Ủy ban nhân dân".to_string());
     let mut s = String::new();
     s.push_str(&format!(
-        "# Derived from {} by `vanban new`.\n# Fill in every «điền: …» marker; everything not set here comes from the parent plan.\n# Sections can be changed by id: [[sections]] id = \"...\" with title/text, remove = true, or after/before.\n",
+        "# Derived from {} by `vanban new`.\n# Fill in every field marked «điền»; everything not set here comes from the parent plan.\n# Sections can be changed by id: [[sections]] id = \"...\" with title/text, remove = true, or after/before.\n",
         display_path(parent_path)
     ));
     s.push_str(&format!("extends = {}\n\n", toml_str(&rel)));
