@@ -32,20 +32,76 @@ struct RawBatch {
     rows: Vec<RawPlan>,
 }
 
+/// Where a job's plan comes from. Plans are loaded by the worker that builds them, so a run of
+/// a thousand documents holds a few plans in memory at a time, not a thousand.
+#[derive(Debug, Clone)]
+pub enum Recipe {
+    /// A plan file (and what it extends).
+    Plan(PathBuf),
+    /// Row `index` of a batch file: the row's layer merged over the batch's base plan.
+    Row(Arc<BatchInfo>, usize),
+    /// Nothing to load: the input failed before a plan could be read.
+    Failed(Vec<Diagnostic>),
+}
+
+/// A parsed batch file, shared by its rows.
+#[derive(Debug)]
+pub struct BatchInfo {
+    file: Arc<SourceFile>,
+    base: Result<Layer, Diagnostic>,
+    rows: Vec<RawPlan>,
+    plan_loc: Loc,
+}
+
 /// One document to build.
 #[derive(Debug)]
 pub struct Job {
     /// `plans/x.toml` or `plans/huyen.toml row 3`.
     pub label: String,
-    pub plan: Result<Plan, Vec<Diagnostic>>,
+    pub recipe: Recipe,
     /// Where the output goes (decided after expansion).
     pub out: Option<PathBuf>,
-    /// Output name asked for by a batch file (relative to the out dir).
-    pub batch_output: Option<Result<String, Diagnostic>>,
+    /// Output name asked for by a batch file (relative to the out dir), or why it failed.
+    pub batch_output: Option<Result<String, Vec<Diagnostic>>>,
     /// Stable identifier for the PDF.
     pub ident: String,
     /// The source file (plan or batch) for default output names.
     pub source: PathBuf,
+}
+
+impl Job {
+    /// Loads and validates the job's plan.
+    pub fn load(&self, settings: &Settings) -> Result<Plan, Vec<Diagnostic>> {
+        match &self.recipe {
+            Recipe::Failed(d) => Err(d.clone()),
+            Recipe::Plan(path) => plan::load(path, &settings.root),
+            Recipe::Row(b, i) => match &b.base {
+                Ok(base) => {
+                    let row = RawPlan {
+                        extends: None,
+                        ..b.rows[*i].clone()
+                    };
+                    plan::load_layers(
+                        base.clone(),
+                        &settings.root,
+                        &[Layer {
+                            raw: row,
+                            file: b.file.clone(),
+                        }],
+                    )
+                }
+                Err(d) => Err(vec![Diagnostic::error(
+                    "batch-plan",
+                    format!("cannot load the batch's plan: {}", d.message),
+                )
+                .at(b.plan_loc.clone())]),
+            },
+        }
+    }
+
+    fn failed(&self) -> bool {
+        matches!(self.recipe, Recipe::Failed(_)) || matches!(self.batch_output, Some(Err(_)))
+    }
 }
 
 /// Whether a file is a batch file (has a `[batch]` table).
@@ -98,7 +154,7 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
 fn failed_job(path: &Path, d: Diagnostic) -> Job {
     Job {
         label: display_path(path),
-        plan: Err(vec![d]),
+        recipe: Recipe::Failed(vec![d]),
         out: None,
         batch_output: None,
         ident: String::new(),
@@ -116,12 +172,9 @@ fn expand_file(path: &Path, settings: &Settings, jobs: &mut Vec<Job>) {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     if !is_batch(&file) {
-        let plan = plan::parse_layer(&file)
-            .map_err(|d| vec![d])
-            .and_then(|layer| plan::load_layers(layer, &settings.root, &[]));
         return jobs.push(Job {
             label: file.display_path(),
-            plan,
+            recipe: Recipe::Plan(path.to_path_buf()),
             out: None,
             batch_output: None,
             ident,
@@ -163,44 +216,35 @@ fn expand_file(path: &Path, settings: &Settings, jobs: &mut Vec<Job>) {
                 .hint("add [[batch.rows]] tables"),
         ));
     }
-    for (i, row) in b.rows.into_iter().enumerate() {
+    let info = Arc::new(BatchInfo {
+        file: file.clone(),
+        base,
+        rows: b.rows,
+        plan_loc,
+    });
+    for i in 0..info.rows.len() {
         let n = i + 1;
-        let label = format!("{} row {n}", file.display_path());
-        let plan = match &base {
-            Ok(base) => {
-                let row_layer = Layer {
-                    raw: RawPlan {
-                        extends: None,
-                        ..row
-                    },
-                    file: file.clone(),
-                };
-                plan::load_layers(base.clone(), &settings.root, &[row_layer])
-            }
-            Err(d) => Err(vec![Diagnostic::error(
-                "batch-plan",
-                format!("cannot load the batch's plan: {}", d.message),
-            )
-            .at(plan_loc.clone())]),
+        let mut job = Job {
+            label: format!("{} row {n}", file.display_path()),
+            recipe: Recipe::Row(info.clone(), i),
+            out: None,
+            batch_output: None,
+            ident: format!("{ident}#{n}"),
+            source: path.to_path_buf(),
         };
-        let batch_output = Some(match (&plan, &b.output) {
-            (Ok(p), Some(tmpl)) => output_name(p, tmpl, &file, n),
-            (_, None) => Ok(format!(
+        // The output name needs the merged plan; it is loaded here and dropped again.
+        job.batch_output = Some(match &b.output {
+            Some(tmpl) => job
+                .load(settings)
+                .and_then(|p| output_name(&p, tmpl, &file, n).map_err(|d| vec![d])),
+            None => Ok(format!(
                 "{}-{n:02}.pdf",
                 path.file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_default()
             )),
-            (Err(_), Some(_)) => Ok(String::new()),
         });
-        jobs.push(Job {
-            label,
-            plan,
-            out: None,
-            batch_output,
-            ident: format!("{ident}#{n}"),
-            source: path.to_path_buf(),
-        });
+        jobs.push(job);
     }
 }
 
@@ -246,7 +290,7 @@ pub fn assign_outputs(
 ) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
     for job in jobs.iter_mut() {
-        if job.plan.is_err() {
+        if job.failed() {
             continue;
         }
         let path = if let Some(o) = out {
@@ -262,10 +306,7 @@ pub fn assign_outputs(
                     });
                     base.join(Path::new(name).with_extension(format.extension()))
                 }
-                Some(Err(d)) => {
-                    job.plan = Err(vec![d.clone()]);
-                    continue;
-                }
+                Some(Err(_)) => continue,
                 None => {
                     let stem = job
                         .source
@@ -366,7 +407,10 @@ fn build_one(engine: &Engine, job: Job, settings: &Settings, format: Format) -> 
     let label = job.label.clone();
     let out = job.out.clone();
     let result = (|| {
-        let mut plan = job.plan?;
+        if let Some(Err(d)) = &job.batch_output {
+            return Err(d.clone());
+        }
+        let mut plan = job.load(settings)?;
         pipeline::apply_settings(&mut plan, settings);
         let prepared = pipeline::prepare(&plan, settings, &job.ident)?;
         let bytes = pipeline::output(engine, &prepared, format)?;

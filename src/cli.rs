@@ -214,8 +214,14 @@ fn build(a: BuildArgs) -> i32 {
     }
     let built = outcomes.len() - failed;
     if total > 1 || failed > 0 {
+        let rss = match std::env::var_os("VANBAN_REPORT_RSS") {
+            Some(_) => peak_rss()
+                .map(|kb| format!(", peak RSS {} MB", kb / 1024))
+                .unwrap_or_default(),
+            None => String::new(),
+        };
         eprintln!(
-            "{built} built, {failed} failed in {:.2} s",
+            "{built} built, {failed} failed in {:.2} s{rss}",
             start.elapsed().as_secs_f64()
         );
     } else if let Some(o) = outcomes.first().and_then(|o| o.out.as_ref()) {
@@ -235,7 +241,12 @@ fn check(a: CheckArgs) -> i32 {
     let mut errors = 0;
     for job in jobs {
         let mut diags = Vec::new();
-        match job.plan {
+        match job
+            .batch_output
+            .clone()
+            .unwrap_or(Ok(String::new()))
+            .and_then(|_| job.load(&settings))
+        {
             Err(d) => diags.extend(d),
             Ok(mut plan) => {
                 pipeline::apply_settings(&mut plan, &settings);
@@ -313,6 +324,13 @@ fn new(a: NewArgs) -> i32 {
     }
 }
 
+/// Peak resident memory of this process in kB (Linux), for the benchmark.
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 fn usage(msg: &str) -> i32 {
     eprintln!("error: {msg}");
     EXIT_USAGE
@@ -357,10 +375,8 @@ pub fn report(diags: &[Diagnostic]) {
                     }
                     continue;
                 }
-                let file = SimpleFile::new(
-                    loc.file.display_path().to_string(),
-                    loc.file.text.as_str(),
-                );
+                let file =
+                    SimpleFile::new(loc.file.display_path().to_string(), loc.file.text.as_str());
                 let span = loc.span.start.min(loc.file.text.len())
                     ..loc
                         .span

@@ -94,9 +94,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
         .tempfile_in(&dir)
         .map_err(|e| fail("cannot create a temporary file", &e))?;
     tmp.write_all(bytes).map_err(|e| fail("write failed", &e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| fail("write failed", &e))?;
     tmp.persist(path)
         .map_err(|e| fail("rename failed", &e.error))?;
     Ok(())

@@ -30,7 +30,10 @@ fn load(p: &Project, rel: &str) -> Result<vanban::plan::Plan, Vec<vanban::Diagno
 }
 
 fn section_titles(plan: &vanban::plan::Plan) -> Vec<String> {
-    plan.sections.iter().map(|s| s.title.value.clone()).collect()
+    plan.sections
+        .iter()
+        .map(|s| s.title.value.clone())
+        .collect()
 }
 
 #[test]
@@ -45,24 +48,59 @@ fn child_overrides_key_by_key_and_sections_by_id() {
     assert_eq!(plan.signer_name.value, "Nguyễn Văn A");
     assert_eq!(plan.signer_title.value, "Phó Chủ tịch");
     // Sections: same id keeps the parent's title and takes the child's text; `before` places.
-    assert_eq!(section_titles(&plan), ["Phần thêm", "Mục đích, yêu cầu", "Kinh phí"]);
-    assert_eq!(plan.sections[1].text.value, "## Mục đích riêng\n- Cấp huyện.");
+    assert_eq!(
+        section_titles(&plan),
+        ["Phần thêm", "Mục đích, yêu cầu", "Kinh phí"]
+    );
+    assert_eq!(
+        plan.sections[1].text.value,
+        "## Mục đích riêng\n- Cấp huyện."
+    );
     // Positions point into the file that set the value.
-    assert!(plan.sections[1].title.loc.as_ref().unwrap().file.path.ends_with("tinh.toml"));
-    assert!(plan.sections[1].text.loc.as_ref().unwrap().file.path.ends_with("huyen.toml"));
+    assert!(plan.sections[1]
+        .title
+        .loc
+        .as_ref()
+        .unwrap()
+        .file
+        .path
+        .ends_with("tinh.toml"));
+    assert!(plan.sections[1]
+        .text
+        .loc
+        .as_ref()
+        .unwrap()
+        .file
+        .path
+        .ends_with("huyen.toml"));
 
     // remove = true deletes; the rest renumber when rendered.
     p.write("xa.toml", "extends = \"huyen.toml\"\n[[sections]]\nid = \"them\"\nremove = true\n[[sections]]\nid = \"cuoi\"\ntitle = \"Cuối\"\nafter = \"kinh-phi\"\n");
     let plan = load(&p, "xa.toml").unwrap();
-    assert_eq!(section_titles(&plan), ["Mục đích, yêu cầu", "Kinh phí", "Cuối"]);
+    assert_eq!(
+        section_titles(&plan),
+        ["Mục đích, yêu cầu", "Kinh phí", "Cuối"]
+    );
     let doc = vanban::render::document(&plan, &vanban::render::text_env()).unwrap();
-    assert_eq!(doc.sections.iter().map(|s| s.label.as_str()).collect::<Vec<_>>(), ["I.", "II.", "III."]);
+    assert_eq!(
+        doc.sections
+            .iter()
+            .map(|s| s.label.as_str())
+            .collect::<Vec<_>>(),
+        ["I.", "II.", "III."]
+    );
     assert_eq!(doc.title, "Kế hoạch của huyện Krông Pắc năm 2024");
 
     // Arrays replace rather than append.
-    p.write("ds.toml", "extends = \"tinh.toml\"\n[recipients]\nto = [\"Một\", \"Hai\"]\n");
+    p.write(
+        "ds.toml",
+        "extends = \"tinh.toml\"\n[recipients]\nto = [\"Một\", \"Hai\"]\n",
+    );
     let plan = load(&p, "ds.toml").unwrap();
-    assert_eq!(plan.to.iter().map(|t| t.value.as_str()).collect::<Vec<_>>(), ["Một", "Hai"]);
+    assert_eq!(
+        plan.to.iter().map(|t| t.value.as_str()).collect::<Vec<_>>(),
+        ["Một", "Hai"]
+    );
     assert_eq!(plan.archive.len(), 2, "archive untouched");
 }
 
@@ -70,11 +108,21 @@ fn child_overrides_key_by_key_and_sections_by_id() {
 fn unknown_section_ids_are_errors_with_suggestions() {
     let p = Project::new();
     p.write("tinh.toml", MINIMAL);
-    p.write("a.toml", "extends = \"tinh.toml\"\n[[sections]]\nid = \"muc-dic\"\nremove = true\n");
+    p.write(
+        "a.toml",
+        "extends = \"tinh.toml\"\n[[sections]]\nid = \"muc-dic\"\nremove = true\n",
+    );
     let e = load(&p, "a.toml").unwrap_err();
-    assert!(e[0].message.contains("cannot remove section `muc-dic`"), "{}", e[0].message);
+    assert!(
+        e[0].message.contains("cannot remove section `muc-dic`"),
+        "{}",
+        e[0].message
+    );
     assert_eq!(e[0].hint.as_deref(), Some("did you mean `muc-dich`?"));
-    assert_eq!(e[0].loc.as_ref().unwrap().position(), format!("{}:3:6", vanban::diag::display_path(&p.path("a.toml"))));
+    assert_eq!(
+        e[0].loc.as_ref().unwrap().position(),
+        format!("{}:3:6", vanban::diag::display_path(&p.path("a.toml")))
+    );
 }
 
 #[test]
@@ -86,7 +134,10 @@ fn cycles_and_paths_outside_the_root_are_refused() {
     let out = p.run(&["build", "a.toml"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("`extends` makes a cycle: a.toml → b.toml → sub/c.toml → a.toml"), "{err}");
+    assert!(
+        err.contains("`extends` makes a cycle: a.toml → b.toml → sub/c.toml → a.toml"),
+        "{err}"
+    );
     assert!(err.contains("sub/c.toml:1:11"), "{err}");
 
     p.write("root/plan.toml", "extends = \"../outside.toml\"\n");
@@ -104,7 +155,14 @@ fn deep_chains_work() {
     let p = Project::new();
     p.write("l0.toml", MINIMAL);
     for i in 1..=10 {
-        p.write(&format!("l{i}.toml"), &format!("extends = \"l{}.toml\"\n[vars]\nyear = {}\n", i - 1, 2014 + i));
+        p.write(
+            &format!("l{i}.toml"),
+            &format!(
+                "extends = \"l{}.toml\"\n[vars]\nyear = {}\n",
+                i - 1,
+                2014 + i
+            ),
+        );
     }
     let plan = load(&p, "l10.toml").unwrap();
     assert_eq!(plan.vars["year"].as_integer(), Some(2024));
@@ -129,19 +187,34 @@ signer = { name = "Trần Văn B" }
 #[test]
 fn one_broken_row_fails_alone_and_commune_batches_work() {
     let p = Project::new();
-    p.write("mau.toml", &MINIMAL.replace("title = \"Tổ chức", "title = \"{{ issuer.name[1] }}: Tổ chức"));
+    p.write(
+        "mau.toml",
+        &MINIMAL.replace(
+            "title = \"Tổ chức",
+            "title = \"{{ issuer.name[1] }}: Tổ chức",
+        ),
+    );
     p.write("xa.toml", BATCH);
     let out = p.run(&["build", "xa.toml", "--out-dir", "out"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("failed: xa.toml row 2"), "{err}");
-    assert!(err.contains("xa.toml:10:8"), "the bad date is located in the batch file: {err}");
+    assert!(
+        err.contains("xa.toml:10:8"),
+        "the bad date is located in the batch file: {err}"
+    );
     assert!(err.contains("2 built, 1 failed"), "{err}");
     assert!(!p.path("out/tan-loi.pdf").exists());
     let t1 = pdf_text(&std::fs::read(p.path("out/ea-tu.pdf")).unwrap());
-    assert!(t1.contains("XÃ EA TU") && t1.contains("Ea Tu, ngày") && t1.contains("xã Ea Tu: Tổ chức"), "{t1}");
+    assert!(
+        t1.contains("XÃ EA TU") && t1.contains("Ea Tu, ngày") && t1.contains("xã Ea Tu: Tổ chức"),
+        "{t1}"
+    );
     let t3 = pdf_text(&std::fs::read(p.path("out/cu-mgar.pdf")).unwrap());
-    assert!(t3.contains("XÃ CƯ M'GAR") && t3.contains("Trần Văn B") && t3.contains("Cư M'gar, ngày"), "{t3}");
+    assert!(
+        t3.contains("XÃ CƯ M'GAR") && t3.contains("Trần Văn B") && t3.contains("Cư M'gar, ngày"),
+        "{t3}"
+    );
 }
 
 #[test]
@@ -151,7 +224,11 @@ fn clashing_outputs_are_refused_before_writing() {
     p.write("b.toml", "[batch]\nplan = \"mau.toml\"\noutput = \"cung-ten.pdf\"\n[[batch.rows]]\nsigner = { name = \"A\" }\n[[batch.rows]]\nsigner = { name = \"B\" }\n");
     let out = p.run(&["build", "b.toml", "--out-dir", "out"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("b.toml row 1 and b.toml row 2 would both write out/cung-ten.pdf"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("b.toml row 1 and b.toml row 2 would both write out/cung-ten.pdf"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!p.path("out").exists(), "nothing written");
 }
 
@@ -166,15 +243,27 @@ fn new_scaffolds_and_check_names_the_markers() {
     let out = p.run(&["check", "huyen/krong-pac.toml"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    for line in ["huyen/krong-pac.toml:7:", "huyen/krong-pac.toml:8:", "huyen/krong-pac.toml:12:", "huyen/krong-pac.toml:13:", "huyen/krong-pac.toml:16:"] {
+    for line in [
+        "huyen/krong-pac.toml:7:",
+        "huyen/krong-pac.toml:8:",
+        "huyen/krong-pac.toml:12:",
+        "huyen/krong-pac.toml:13:",
+        "huyen/krong-pac.toml:16:",
+    ] {
         assert!(err.contains(line), "missing {line} in {err}");
     }
     assert_eq!(err.matches("error[unfilled]").count(), 5, "{err}");
     // Filled in, it builds.
     let filled = text
-        .replace("«điền: tên đơn vị, ví dụ huyện Krông Pắc hoặc xã Ea Tu»", "huyện Krông Pắc")
+        .replace(
+            "«điền: tên đơn vị, ví dụ huyện Krông Pắc hoặc xã Ea Tu»",
+            "huyện Krông Pắc",
+        )
         .replace("«điền: địa danh của dòng ngày tháng»", "Krông Pắc")
-        .replace("«điền: chức vụ người ký, ví dụ Phó Chủ tịch»", "Phó Chủ tịch")
+        .replace(
+            "«điền: chức vụ người ký, ví dụ Phó Chủ tịch»",
+            "Phó Chủ tịch",
+        )
         .replace("«điền: họ và tên người ký»", "Nguyễn Văn A")
         .replace("«điền: nơi nhận, mỗi nơi một dòng»", "UBND tỉnh (b/c)");
     p.write("huyen/krong-pac.toml", &filled);
@@ -206,7 +295,13 @@ fn check_warns_about_literal_edition_years() {
 fn the_district_set_regenerates_for_next_year() {
     let dir = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(bin())
-        .args(["build", "plans/daklak-2024/huyen.toml", "--set", "year=2025", "--out-dir"])
+        .args([
+            "build",
+            "plans/daklak-2024/huyen.toml",
+            "--set",
+            "year=2025",
+            "--out-dir",
+        ])
         .arg(dir.path())
         .current_dir(repo())
         .output()
@@ -217,7 +312,10 @@ fn the_district_set_regenerates_for_next_year() {
     assert_eq!(files.len(), 15);
     let t = pdf_text(&std::fs::read(dir.path().join("ke-hoach-ea-hleo.pdf")).unwrap());
     let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(t.contains("HUYỆN EA H'LEO") && t.contains("Ea H'leo, ngày tháng năm 2025"), "{t}");
+    assert!(
+        t.contains("HUYỆN EA H'LEO") && t.contains("Ea H'leo, ngày tháng năm 2025"),
+        "{t}"
+    );
     assert!(t.contains("năm 2025") && !t.contains("năm 2024"), "{t}");
     assert!(t.contains("ngày 02/10/2025 (Thứ Năm)"), "{t}");
 }
