@@ -412,13 +412,31 @@ fn build_one(engine: &Engine, job: Job, settings: &Settings, format: Format) -> 
         }
         let mut plan = job.load(settings)?;
         pipeline::apply_settings(&mut plan, settings);
+        let mut errors: Vec<Diagnostic> = crate::lint::lint(&plan)
+            .into_iter()
+            .filter(|d| d.is_error())
+            .collect();
+        errors.extend(pipeline::coverage(engine, &plan));
+        if !errors.is_empty() {
+            return Err(errors);
+        }
         let prepared = pipeline::prepare(&plan, settings, &job.ident)?;
-        let bytes = pipeline::output(engine, &prepared, format)?;
         let path = job
             .out
             .as_ref()
             .ok_or_else(|| vec![Diagnostic::error("output", "no output path")])?;
-        export::write_atomic(path, &bytes).map_err(|d| vec![d])
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let built = pipeline::output(engine, &prepared, format, settings, &file_name)?;
+        if let Some(m) = &built.manifest {
+            let json = serde_json::to_string_pretty(m)
+                .map_err(|e| vec![Diagnostic::error("manifest", e.to_string())])?;
+            export::write_atomic(&path.with_extension("zones.json"), json.as_bytes())
+                .map_err(|d| vec![d])?;
+        }
+        export::write_atomic(path, &built.bytes).map_err(|d| vec![d])
     })();
     Outcome { label, out, result }
 }

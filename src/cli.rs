@@ -80,6 +80,15 @@ pub struct BuildArgs {
     /// Issue date YYYY-MM-DD (with --issue).
     #[arg(long, value_name = "DATE", requires = "issue")]
     pub on: Option<String>,
+    /// Write NAME.zones.json beside each PDF: where the signatures, number, date and seal go.
+    #[arg(long)]
+    pub manifest: bool,
+    /// PDF/A-2b (archival), dated from the plan or SOURCE_DATE_EPOCH.
+    #[arg(long)]
+    pub pdf_a: bool,
+    /// Add empty signature fields SigLeader, VT_So, VT_Ngay, VT_Dau at the zones.
+    #[arg(long)]
+    pub signature_fields: bool,
     #[command(flatten)]
     pub project: ProjectArgs,
 }
@@ -142,6 +151,12 @@ pub fn main() -> i32 {
 
 fn build(a: BuildArgs) -> i32 {
     let mut settings = settings(&a.project);
+    settings.pdf_a = a.pdf_a;
+    settings.manifest = a.manifest;
+    settings.signature_fields = a.signature_fields;
+    if (a.manifest || a.pdf_a || a.signature_fields) && a.format != Format::Pdf {
+        return usage("--manifest, --pdf-a and --signature-fields go with --format pdf");
+    }
     if let (Some(n), Some(on)) = (a.issue, &a.on) {
         match Date::parse(on) {
             Ok(d) if n > 0 => settings.issue = Some((n, d)),

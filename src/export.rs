@@ -4,9 +4,9 @@
 use std::io::Write;
 use std::path::Path;
 
-use typst::foundations::Smart;
+use typst::foundations::{Datetime, Smart};
 use typst_layout::PagedDocument;
-use typst_pdf::PdfOptions;
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
 use crate::diag::Diagnostic;
 
@@ -29,14 +29,25 @@ impl Format {
 }
 
 /// Renders the PDF. `ident` names the document stably (the plan's file name), so the PDF's
-/// /ID does not depend on anything but the input.
-pub fn pdf(doc: &PagedDocument, ident: &str) -> Result<Vec<u8>, Diagnostic> {
-    let options = PdfOptions {
+/// /ID does not depend on anything but the input; `archival` asks for PDF/A-2b with the given
+/// creation date (PDF/A requires one; it comes from the plan, never from the clock).
+pub fn pdf(
+    doc: &PagedDocument,
+    ident: &str,
+    archival: Option<Datetime>,
+) -> Result<Vec<u8>, Diagnostic> {
+    let mut options = PdfOptions {
         ident: Smart::Custom(ident.to_string()),
         creator: Smart::Custom(Some(format!("vanban {}", env!("CARGO_PKG_VERSION")))),
         timestamp: None,
         ..PdfOptions::default()
     };
+    if let Some(date) = archival {
+        options.timestamp = Some(Timestamp::new_utc(date));
+        options.standards = PdfStandards::new(&[PdfStandard::A_2b]).map_err(|e| {
+            Diagnostic::error("pdf", format!("PDF/A setup failed: {}", e.message()))
+        })?;
+    }
     typst_pdf::pdf(doc, &options).map_err(|errors| {
         let msg = errors
             .iter()

@@ -15,10 +15,13 @@ pub mod export;
 pub mod inspect;
 pub mod lint;
 pub mod markup;
+pub mod mojibake;
 pub mod pipeline;
 pub mod plan;
 pub mod render;
 pub mod scaffold;
+pub mod sign;
+pub mod tone;
 pub mod typeset;
 pub mod vietnamese;
 

@@ -24,6 +24,12 @@ pub struct Settings {
     pub sets: Vec<(String, toml::Value)>,
     /// `--issue N --on DATE`: number and date of an issued paper copy.
     pub issue: Option<(u64, Date)>,
+    /// `--pdf-a`: PDF/A-2b.
+    pub pdf_a: bool,
+    /// `--manifest`: write NAME.zones.json beside each PDF.
+    pub manifest: bool,
+    /// `--signature-fields`: empty signature fields at the zones (incremental update).
+    pub signature_fields: bool,
 }
 
 impl Settings {
@@ -113,7 +119,34 @@ pub fn layout_library(settings: &Settings) -> Result<String, Diagnostic> {
     Ok(render::builtin("nd30.typ").unwrap_or_default().to_string())
 }
 
-/// Typesets a prepared document, after checking the fonts can draw every character.
+/// Every character of the plan's texts the embedded fonts cannot draw: Typst would print an
+/// empty box without a word, so this is an error naming the character and the field.
+pub fn coverage(engine: &Engine, plan: &Plan) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (field, t) in crate::lint::texts(plan) {
+        let mut seen = Vec::new();
+        for (i, c) in t.value.char_indices() {
+            if c.is_whitespace() || c.is_control() || seen.contains(&c) || engine.fonts.covers(c) {
+                continue;
+            }
+            seen.push(c);
+            out.push(
+                Diagnostic::error(
+                    "glyph",
+                    format!(
+                        "`{field}`: the embedded fonts have no glyph for '{c}' (U+{:04X})",
+                        c as u32
+                    ),
+                )
+                .at_opt(t.loc_at(i))
+                .hint("replace the character (e.g. ✓ → x, ☐ → [ ]) or remove it"),
+            );
+        }
+    }
+    out
+}
+
+/// Typesets a prepared document.
 pub fn typeset(engine: &Engine, p: &Prepared) -> Result<PagedDocument, Vec<Diagnostic>> {
     if !engine.fonts.has_family(typeset::FAMILY) {
         return Err(vec![Diagnostic::error(
@@ -130,15 +163,98 @@ pub fn typeset(engine: &Engine, p: &Prepared) -> Result<PagedDocument, Vec<Diagn
         .map_err(|errors| typeset::to_diagnostics(&errors, &p.spans, &p.template))
 }
 
-/// Bytes of the requested format.
-pub fn output(engine: &Engine, p: &Prepared, format: Format) -> Result<Vec<u8>, Vec<Diagnostic>> {
+/// What one document produced: the output bytes and, when asked for, the signing manifest.
+#[derive(Debug)]
+pub struct Built {
+    pub bytes: Vec<u8>,
+    pub manifest: Option<crate::sign::Manifest>,
+}
+
+/// The creation date written into a PDF/A: `SOURCE_DATE_EPOCH` when set (reproducible-builds
+/// convention), else the issue date, else 1 January of the plan's year.
+pub fn archival_date(doc: &Document) -> Option<typst::foundations::Datetime> {
+    if let Some(secs) = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+    {
+        let days = secs.div_euclid(86_400);
+        let rem = secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        return typst::foundations::Datetime::from_ymd_hms(
+            y,
+            m as u8,
+            d as u8,
+            (rem / 3600) as u8,
+            (rem % 3600 / 60) as u8,
+            (rem % 60) as u8,
+        );
+    }
+    let date = doc
+        .issued
+        .or(doc.year.map(|y| Date {
+            year: y,
+            month: 1,
+            day: 1,
+        }))
+        .unwrap_or(Date {
+            year: 2000,
+            month: 1,
+            day: 1,
+        });
+    typst::foundations::Datetime::from_ymd(date.year, date.month as u8, date.day as u8)
+}
+
+/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i32, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    ((if m <= 2 { y + 1 } else { y }) as i32, m, d)
+}
+
+/// Bytes of the requested format, with the signing extras the settings ask for.
+pub fn output(
+    engine: &Engine,
+    p: &Prepared,
+    format: Format,
+    settings: &Settings,
+    file_name: &str,
+) -> Result<Built, Vec<Diagnostic>> {
     if format == Format::Typ {
-        return Ok(p.source.clone().into_bytes());
+        return Ok(Built {
+            bytes: p.source.clone().into_bytes(),
+            manifest: None,
+        });
     }
     let doc = typeset(engine, p)?;
     match format {
-        Format::Pdf => export::pdf(&doc, &p.ident).map_err(|d| vec![d]),
-        Format::Png => export::png(&doc).map_err(|d| vec![d]),
+        Format::Pdf => {
+            let archival = if settings.pdf_a {
+                archival_date(&p.doc)
+            } else {
+                None
+            };
+            let mut bytes = export::pdf(&doc, &p.ident, archival).map_err(|d| vec![d])?;
+            let manifest = crate::sign::manifest(&doc, file_name);
+            if settings.signature_fields {
+                bytes = crate::sign::add_signature_fields(&bytes, &manifest.zones)
+                    .map_err(|d| vec![d])?;
+            }
+            Ok(Built {
+                bytes,
+                manifest: settings.manifest.then_some(manifest),
+            })
+        }
+        Format::Png => Ok(Built {
+            bytes: export::png(&doc).map_err(|d| vec![d])?,
+            manifest: None,
+        }),
         Format::Typ => unreachable!("handled above"),
     }
 }
@@ -157,5 +273,5 @@ pub fn build_file(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let prepared = prepare(&plan, settings, &ident)?;
-    output(engine, &prepared, format)
+    output(engine, &prepared, format, settings, &ident).map(|b| b.bytes)
 }

@@ -72,6 +72,8 @@ pub struct RawSigner {
     pub authority: Option<Spanned<toml::Value>>,
     pub title: Option<Spanned<String>>,
     pub name: Option<Spanned<String>>,
+    /// Diameter of the issuer's seal in mm (for the seal zone of the signing manifest).
+    pub seal_mm: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -102,7 +104,7 @@ const PLAN_KEYS: &[&str] = &[
 ];
 const ISSUER_KEYS: &[&str] = &["parent", "name", "abbrev", "place"];
 const SECTION_KEYS: &[&str] = &["id", "title", "text", "remove", "after", "before"];
-const SIGNER_KEYS: &[&str] = &["authority", "title", "name"];
+const SIGNER_KEYS: &[&str] = &["authority", "title", "name", "seal_mm"];
 const RECIPIENT_KEYS: &[&str] = &["to", "archive", "drafter", "copies"];
 
 /// A parsed layer and the file it came from.
@@ -424,6 +426,7 @@ pub struct Draft {
     pub authority: Option<Located<toml::Value>>,
     pub signer_title: Option<Text>,
     pub signer_name: Option<Text>,
+    pub seal_mm: Option<Located<toml::Value>>,
     pub to: Option<Located<toml::Value>>,
     pub archive: Option<Located<toml::Value>>,
     pub drafter: Option<Text>,
@@ -491,6 +494,7 @@ impl Draft {
             set(&mut self.authority, located(&s.authority, f));
             set(&mut self.signer_title, text(&s.title, f));
             set(&mut self.signer_name, text(&s.name, f));
+            set(&mut self.seal_mm, located(&s.seal_mm, f));
         }
         if let Some(rc) = &r.recipients {
             set(&mut self.to, located(&rc.to, f));
@@ -669,6 +673,8 @@ pub struct Plan {
     pub authority: Vec<Text>,
     pub signer_title: Text,
     pub signer_name: Text,
+    /// Seal diameter in mm (default 36, the common size of a UBND seal).
+    pub seal_mm: f64,
     pub to: Vec<Text>,
     pub archive: Vec<Text>,
     pub drafter: Option<Text>,
@@ -906,6 +912,24 @@ impl Draft {
             },
         };
 
+        let seal_mm = match &self.seal_mm {
+            None => 36.0,
+            Some(v) => match v
+                .value
+                .as_float()
+                .or(v.value.as_integer().map(|i| i as f64))
+            {
+                Some(mm) if (10.0..=60.0).contains(&mm) => mm,
+                _ => {
+                    errors.push(
+                        Diagnostic::error("seal-size", format!("`signer.seal_mm` must be a diameter between 10 and 60 mm, found {}", v.value))
+                            .at(v.loc.clone())
+                            .hint("e.g. seal_mm = 36"),
+                    );
+                    36.0
+                }
+            },
+        };
         let mut sections = Vec::new();
         for s in &self.sections {
             let title = match &s.title {
@@ -973,6 +997,7 @@ impl Draft {
             authority,
             signer_title,
             signer_name,
+            seal_mm,
             to,
             archive,
             drafter: self.drafter.filter(|d| !d.value.trim().is_empty()),

@@ -241,6 +241,7 @@ pub struct Signer {
     pub authority: Vec<String>,
     pub title: String,
     pub name: String,
+    pub seal_mm: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -309,11 +310,8 @@ pub fn document(plan: &Plan, env: &Environment<'static>) -> Result<Document, Vec
     };
     let place = r(&plan.place, "issuer.place");
     let abbrev = r(&plan.abbrev, "issuer.abbrev");
-    let name: Vec<String> = plan
-        .name
-        .iter()
-        .map(|t| vietnamese::upper(&r(t, "issuer.name")))
-        .collect();
+    let name_as_typed: Vec<String> = plan.name.iter().map(|t| r(t, "issuer.name")).collect();
+    let name: Vec<String> = name_as_typed.iter().map(|n| vietnamese::upper(n)).collect();
     let parent: Vec<String> = plan
         .parent
         .iter()
@@ -347,6 +345,7 @@ pub fn document(plan: &Plan, env: &Environment<'static>) -> Result<Document, Vec
             .collect(),
         title: vietnamese::upper(&r(&plan.signer_title, "signer.title")),
         name: r(&plan.signer_name, "signer.name"),
+        seal_mm: plan.seal_mm,
     };
     let to: Vec<String> = plan
         .to
@@ -392,13 +391,9 @@ pub fn document(plan: &Plan, env: &Environment<'static>) -> Result<Document, Vec
         Number::Blank => None,
         Number::Issued(n) => Some(vietnamese::pad_number(n)),
     };
-    let author = plan
-        .name
-        .iter()
-        .zip(&name)
-        .map(|(_, n)| n.clone())
-        .collect::<Vec<_>>()
-        .join(" ");
+    // The PDF's author is the issuing body as written in running text ("Ủy ban nhân dân tỉnh
+    // Đắk Lắk"), not the uppercased header lines.
+    let author = name_as_typed.join(" ");
     Ok(Document {
         doctype: DocTypeInfo {
             key: plan.doc_type.key.to_string(),

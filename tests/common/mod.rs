@@ -105,7 +105,7 @@ pub fn typeset(plan: &Path, root: &Path, sets: &[(&str, &str)]) -> (Layout, Vec<
     let prepared = pipeline::prepare(&plan, &settings, "test").unwrap_or_else(|d| panic!("{d:#?}"));
     let engine = Engine::new();
     let doc = pipeline::typeset(&engine, &prepared).unwrap_or_else(|d| panic!("{d:#?}"));
-    let pdf = vanban::export::pdf(&doc, "test").unwrap();
+    let pdf = vanban::export::pdf(&doc, "test", None).unwrap();
     (Layout::of(&doc), pdf)
 }
 
