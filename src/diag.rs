@@ -43,6 +43,7 @@ impl SourceFile {
 
 /// Paths are shown relative to the working directory when possible: that is what users typed.
 pub fn display_path(path: &Path) -> String {
+    let path = path.strip_prefix(".").unwrap_or(path);
     if let Ok(cwd) = std::env::current_dir() {
         if let Ok(rel) = path.strip_prefix(&cwd) {
             return rel.display().to_string();

@@ -94,7 +94,9 @@ pub fn prepare(plan: &Plan, settings: &Settings, ident: &str) -> Result<Prepared
     let text_env = render::text_env();
     let doc = render::document(plan, &text_env)?;
     let env = render::doc_env(settings.templates.clone());
-    let (source, spans) = render::typst_source(&env, &plan.template, &doc).map_err(|d| vec![d])?;
+    let (source, spans) =
+        render::typst_source(&env, &plan.template, &doc, settings.templates.as_deref())
+            .map_err(|d| vec![d])?;
     let layout = layout_library(settings).map_err(|d| vec![d])?;
     Ok(Prepared {
         doc,
@@ -160,7 +162,7 @@ pub fn typeset(engine: &Engine, p: &Prepared) -> Result<PagedDocument, Vec<Diagn
         day: 1,
     })));
     typeset::compile(engine, &p.source, &p.layout, today)
-        .map_err(|errors| typeset::to_diagnostics(&errors, &p.spans, &p.template))
+        .map_err(|errors| typeset::to_diagnostics(&errors, &p.spans, &p.template, &p.source))
 }
 
 /// What one document produced: the output bytes and, when asked for, the signing manifest.

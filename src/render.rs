@@ -13,7 +13,7 @@ use minijinja::value::{Value, ValueKind};
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 use serde::Serialize;
 
-use crate::diag::{Diagnostic, Loc};
+use crate::diag::{Diagnostic, Loc, SourceFile};
 use crate::markup::{self, Block};
 use crate::plan::{IssueDate, Number, Plan, Text};
 use crate::vietnamese::{self, Date};
@@ -563,6 +563,7 @@ pub fn typst_source(
     env: &Environment<'static>,
     template: &str,
     doc: &Document,
+    project_templates: Option<&Path>,
 ) -> Result<(String, Vec<minijinja::OutputSpan>), Diagnostic> {
     let name = if template.ends_with(".typ") {
         template.to_string()
@@ -570,34 +571,65 @@ pub fn typst_source(
         format!("{template}.typ")
     };
     let tmpl = env.get_template(&name).map_err(|e| {
-        let mut d = if e.kind() == ErrorKind::TemplateNotFound {
+        if e.kind() == ErrorKind::TemplateNotFound && e.name().is_none_or(|n| n == name) {
             Diagnostic::error(
                 "template-not-found",
                 format!("template `{name}` does not exist"),
             )
             .hint("built-in templates: ke-hoach; a project may add templates/NAME.typ")
         } else {
-            Diagnostic::error("template-syntax", format!("template `{name}`: {}", e))
-        };
-        if let Some(line) = e.line() {
-            d = d.note(format!("in {} line {line}", e.name().unwrap_or(&name)));
+            template_error(&e, &name, project_templates)
         }
-        d
     })?;
-    let (src, spans) = tmpl
-        .render_with_spans(Value::from(minijinja::value::Serde(doc)))
-        .map_err(|e| {
-            Diagnostic::error(
-                "template",
-                format!(
-                    "template `{}` line {}: {}",
-                    e.name().unwrap_or(&name),
-                    e.line().unwrap_or(0),
-                    e
-                ),
-            )
-        })?;
-    Ok((src, spans))
+    tmpl.render_with_spans(Value::from(minijinja::value::Serde(doc)))
+        .map_err(|e| template_error(&e, &name, project_templates))
+}
+
+/// A template error at `file:line:col` when the template is a project file; built-in
+/// templates are named with their line.
+fn template_error(
+    e: &minijinja::Error,
+    name: &str,
+    project_templates: Option<&Path>,
+) -> Diagnostic {
+    let tname = e.name().unwrap_or(name).to_string();
+    let detail = e
+        .detail()
+        .map(str::to_string)
+        .unwrap_or_else(|| e.kind().to_string());
+    let mut d = Diagnostic::error(
+        if e.kind() == ErrorKind::SyntaxError {
+            "template-syntax"
+        } else {
+            "template"
+        },
+        format!("template `{tname}`: {detail}"),
+    );
+    let file = project_templates
+        .and_then(|dir| template_path(dir, &tname))
+        .filter(|p| p.is_file())
+        .and_then(|p| {
+            std::fs::read_to_string(&p)
+                .ok()
+                .map(|t| SourceFile::new(p, t))
+        });
+    match (file, e.range(), e.line()) {
+        (Some(f), Some(r), _) => d = d.at(Loc::new(&f, r)),
+        (Some(f), None, Some(line)) => {
+            let off: usize = f
+                .text
+                .split_inclusive('\n')
+                .take(line.saturating_sub(1))
+                .map(str::len)
+                .sum();
+            d = d.at(Loc::new(&f, off..off));
+        }
+        (None, _, Some(line)) => {
+            d = d.note(format!("in the built-in template `{tname}` line {line}"))
+        }
+        _ => {}
+    }
+    d.hint("fix the template; `vanban build --format typ` shows the generated source")
 }
 
 #[cfg(test)]

@@ -165,26 +165,38 @@ pub struct TypstError {
     pub message: String,
     pub hints: Vec<String>,
     pub pos: Option<TypstPos>,
+    /// Where the failing code was called from (innermost first).
+    pub trace: Vec<TypstPos>,
     pub warning: bool,
 }
 
+fn position(
+    world: &DocWorld,
+    span: impl Into<typst::syntax::DiagSpan> + Copy,
+    id: Option<FileId>,
+) -> Option<TypstPos> {
+    let id = id?;
+    let src = world.source(id).ok()?;
+    let range = world.range(span)?;
+    let (line, col) = src.lines().byte_to_line_column(range.start)?;
+    Some(TypstPos {
+        file: id.vpath().get_with_slash().to_string(),
+        line: line + 1,
+        col: col + 1,
+        range,
+    })
+}
+
 fn resolve(world: &DocWorld, d: &SourceDiagnostic) -> TypstError {
-    let pos = (|| {
-        let id = d.span.id()?;
-        let src = world.source(id).ok()?;
-        let range = world.range(d.span)?;
-        let (line, col) = src.lines().byte_to_line_column(range.start)?;
-        Some(TypstPos {
-            file: id.vpath().get_with_slash().to_string(),
-            line: line + 1,
-            col: col + 1,
-            range,
-        })
-    })();
     TypstError {
         message: d.message.to_string(),
         hints: d.hints.iter().map(|h| h.v.to_string()).collect(),
-        pos,
+        pos: position(world, d.span, d.span.id()),
+        trace: d
+            .trace
+            .iter()
+            .filter_map(|t| position(world, t.span, t.span.id()))
+            .collect(),
         warning: d.severity == TSeverity::Warning,
     }
 }
@@ -217,41 +229,71 @@ pub fn compile(
     }
 }
 
-/// Turns Typst errors into diagnostics, naming the template line that wrote the failing code.
+/// Turns Typst errors into diagnostics, naming the template line that wrote the failing code
+/// (directly, or through the trace when the error is inside the layout library).
 pub fn to_diagnostics(
     errors: &[TypstError],
     spans: &[minijinja::OutputSpan],
     template: &str,
+    source: &str,
 ) -> Vec<Diagnostic> {
+    let written_by = |p: &TypstPos| -> String {
+        match spans
+            .iter()
+            .find(|s| s.output_range().contains(&p.range.start))
+        {
+            Some(s) => {
+                // Raw text spans lines: count the newlines before the offset inside the span.
+                let extra = match s.kind() {
+                    minijinja::OutputSpanKind::Raw => source
+                        .get(s.output_range().start..p.range.start)
+                        .map(|t| t.matches('\n').count())
+                        .unwrap_or(0),
+                    _ => 0,
+                };
+                format!(
+                    "written by template `{}` line {}",
+                    s.name(),
+                    s.line() + extra
+                )
+            }
+            None => format!("generated from template `{template}`"),
+        }
+    };
     errors
         .iter()
         .map(|e| {
             let mut d = Diagnostic::error("typst", format!("typesetting failed: {}", e.message));
             if let Some(p) = &e.pos {
-                let mut where_ = format!("at {}:{}:{}", p.file, p.line, p.col);
                 if p.file == "/main.typ" {
-                    if let Some(s) = spans
-                        .iter()
-                        .find(|s| s.output_range().contains(&p.range.start))
-                    {
-                        where_.push_str(&format!(
-                            ", written by template `{}` line {}",
-                            s.name(),
-                            s.line()
-                        ));
-                    } else {
-                        where_.push_str(&format!(" (generated from template `{template}`)"));
-                    }
+                    d = d.note(format!(
+                        "at {}:{}:{}, {}",
+                        p.file,
+                        p.line,
+                        p.col,
+                        written_by(p)
+                    ));
                 } else {
-                    where_.push_str(" (the layout library)");
+                    d = d.note(format!(
+                        "at {}:{}:{} (the layout library)",
+                        p.file, p.line, p.col
+                    ));
                 }
-                d = d.note(where_);
+            }
+            if let Some(call) = e.trace.iter().find(|t| t.file == "/main.typ") {
+                d = d.note(format!(
+                    "called at {}:{}:{}, {}",
+                    call.file,
+                    call.line,
+                    call.col,
+                    written_by(call)
+                ));
             }
             for h in &e.hints {
                 d = d.note(format!("typst hint: {h}"));
             }
             d.hint(
-                "the template or layout library has a bug or the plan holds a value it cannot use",
+                "the template or layout library has a bug, or the plan holds a value it cannot use",
             )
         })
         .collect()

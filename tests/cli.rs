@@ -159,3 +159,63 @@ fn missing_file() {
         stderr(&out)
     );
 }
+
+#[test]
+fn project_templates_override_and_errors_point_into_them() {
+    let p = Project::new();
+    p.write("plan.toml", MINIMAL);
+    // A project template extending the built-in one: adds a line after the title block.
+    p.write(
+        "templates/ke-hoach.typ",
+        "{% extends \"builtin/ke-hoach.typ\" %}\n",
+    );
+    let out = p.run(&["build", "plan.toml", "-o", "x.pdf"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    std::fs::remove_file(p.path("x.pdf")).unwrap();
+
+    p.write(
+        "templates/ke-hoach.typ",
+        "{% extends \"builtin/ke-hoach.typ\" %}\n{% block x %}\n{% endblok %}\n",
+    );
+    let out = p.run(&["build", "plan.toml", "-o", "x.pdf"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("unknown statement endblok") && err.contains("templates/ke-hoach.typ:3:4"),
+        "{err}"
+    );
+
+    // Typst errors are traced back to the template line that wrote the call.
+    p.write(
+        "templates/ke-hoach.typ",
+        "#import \"/nd30.typ\": *\n#show: setup.with(meta: {{ meta }})\n#header({{ issuer }})\n",
+    );
+    let out = p.run(&["build", "plan.toml", "-o", "x.pdf"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("dictionary does not contain key \"issuer\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("written by template `ke-hoach.typ` line 3"),
+        "{err}"
+    );
+    assert!(!p.path("x.pdf").exists());
+
+    // A template name cannot leave the templates folder.
+    p.write(
+        "plan.toml",
+        &MINIMAL.replace(
+            "type = \"ke-hoach\"",
+            "type = \"ke-hoach\"\ntemplate = \"../../etc/passwd\"",
+        ),
+    );
+    let out = p.run(&["build", "plan.toml", "-o", "x.pdf"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("template `../../etc/passwd.typ` does not exist"),
+        "{}",
+        stderr(&out)
+    );
+}
