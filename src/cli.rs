@@ -55,6 +55,16 @@ pub struct ProjectArgs {
     /// Override a plan variable for every plan, e.g. --set year=2025 (value read as TOML).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = pipeline::parse_set)]
     pub sets: Vec<(String, toml::Value)>,
+    /// Rewrite tone marks to one placement: old (hòa, thủy) or new (hoà, thuỷ). Never done
+    /// unless asked: both are accepted, and the input spelling is kept by default.
+    #[arg(long, value_enum)]
+    pub tone: Option<ToneArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ToneArg {
+    Old,
+    New,
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +140,10 @@ fn settings(p: &ProjectArgs) -> Settings {
         s.templates = Some(t.clone());
     }
     s.sets = p.sets.clone();
+    s.tone = p.tone.map(|t| match t {
+        ToneArg::Old => crate::tone::Style::Old,
+        ToneArg::New => crate::tone::Style::New,
+    });
     s
 }
 

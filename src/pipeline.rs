@@ -30,6 +30,8 @@ pub struct Settings {
     pub manifest: bool,
     /// `--signature-fields`: empty signature fields at the zones (incremental update).
     pub signature_fields: bool,
+    /// `--tone old|new`: rewrite every oa/oe/uy syllable to one tone-mark placement.
+    pub tone: Option<crate::tone::Style>,
 }
 
 impl Settings {
@@ -79,6 +81,14 @@ pub fn parse_set(s: &str) -> Result<(String, toml::Value), String> {
 pub fn apply_settings(plan: &mut Plan, settings: &Settings) {
     for (k, v) in &settings.sets {
         plan.vars.insert(k.clone(), v.clone());
+    }
+    if let Some(style) = settings.tone {
+        for t in plan.texts_mut() {
+            let rewritten = crate::tone::rewrite(&t.value, style);
+            if rewritten != t.value {
+                t.value = rewritten;
+            }
+        }
     }
     if let Some((n, d)) = &settings.issue {
         plan.number = crate::plan::Number::Issued(*n);

@@ -1007,6 +1007,38 @@ impl Draft {
     }
 }
 
+impl Plan {
+    /// Every text of the plan, for rewrites that apply to all of them (`--tone`).
+    pub fn texts_mut(&mut self) -> Vec<&mut Text> {
+        let mut v: Vec<&mut Text> = vec![
+            &mut self.abbrev,
+            &mut self.place,
+            &mut self.date,
+            &mut self.title,
+            &mut self.basis,
+            &mut self.closing,
+            &mut self.signer_title,
+            &mut self.signer_name,
+        ];
+        v.extend(self.parent.iter_mut());
+        v.extend(self.name.iter_mut());
+        v.extend(self.authority.iter_mut());
+        v.extend(self.to.iter_mut());
+        v.extend(self.archive.iter_mut());
+        if let Some(s) = self.symbol.as_mut() {
+            v.push(s);
+        }
+        if let Some(d) = self.drafter.as_mut() {
+            v.push(d);
+        }
+        for s in &mut self.sections {
+            v.push(&mut s.title);
+            v.push(&mut s.text);
+        }
+        v
+    }
+}
+
 /// The edition date of a plan, after its text was rendered: issued (`YYYY-MM-DD`) or a draft
 /// with only the year (`YYYY`) or nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -219,3 +219,39 @@ fn project_templates_override_and_errors_point_into_them() {
         stderr(&out)
     );
 }
+
+#[test]
+fn tone_rewrites_only_when_asked() {
+    let build = |args: &[&str]| -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("x.pdf");
+        let o = std::process::Command::new(bin())
+            .args(["build", SEED_PLAN, "-o"])
+            .arg(&out)
+            .args(args)
+            .current_dir(repo())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        pdf_text(&std::fs::read(&out).unwrap())
+    };
+    let asis = build(&[]);
+    assert!(
+        asis.contains("ỦY BAN NHÂN DÂN")
+            && asis.contains("Uỷ ban Mặt trận")
+            && asis.contains("văn hóa")
+    );
+    let old = build(&["--tone", "old"]);
+    assert!(
+        old.contains("ỦY BAN NHÂN DÂN") && old.contains("Ủy ban Mặt trận") && !old.contains("Uỷ")
+    );
+    let new = build(&["--tone", "new"]);
+    assert!(
+        new.contains("UỶ BAN NHÂN DÂN")
+            && new.contains("Uỷ ban Mặt trận")
+            && new.contains("văn hoá")
+            && !new.contains("hóa")
+    );
+    // The quốc hiệu is the template's, not the plan's: it keeps Decree 30's spelling.
+    assert!(new.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"));
+}
