@@ -214,9 +214,7 @@ pub fn parse(word: &str) -> Option<Syllable> {
         return None;
     }
     let rime_ok = match onset {
-        "qu" => {
-            (RIMES.contains(&rime) && !matches!(first, 'o' | 'u' | 'ư')) || QU_EXTRA.contains(&rime)
-        }
+        "qu" => RIMES.contains(&rime) || QU_EXTRA.contains(&rime),
         "gi" => RIMES.contains(&rime) || RIMES.contains(&format!("i{rime}").as_str()),
         _ => RIMES.contains(&rime),
     };
@@ -233,6 +231,9 @@ pub fn parse(word: &str) -> Option<Syllable> {
         if stop && !matches!(tone, Some(Tone::Acute | Tone::Dot)) {
             return None;
         }
+        if !tone_position_ok(rime, at - onset_len) {
+            return None;
+        }
     }
     Some(Syllable {
         onset: onset.to_string(),
@@ -240,6 +241,32 @@ pub fn parse(word: &str) -> Option<Syllable> {
         tone,
         tone_at,
     })
+}
+
+/// Whether the tone mark may sit on the `at`-th letter of a (toneless) rhyme, in either the old
+/// or the new style: on the only vowel; on the last vowel before a final consonant (`hoàn`,
+/// `thuyền`); on the last vowel with a diacritic (`người`, `mưa`, `đầu`); on either vowel of
+/// open oa, oe, uy; on the middle of three (`ngoài`, `khuỷu`); else on the first (`tài`, `mùa`).
+fn tone_position_ok(rime: &str, at: usize) -> bool {
+    let chars: Vec<char> = rime.chars().collect();
+    let nv = chars.iter().take_while(|c| is_vowel(**c)).count();
+    if at >= nv {
+        return false;
+    }
+    if nv == 1 {
+        return at == 0;
+    }
+    if chars.len() > nv {
+        return at == nv - 1;
+    }
+    if let Some(p) = chars[..nv].iter().rposition(|c| "ăâêôơư".contains(*c)) {
+        return at == p;
+    }
+    match rime {
+        "oa" | "oe" | "uy" => at <= 1,
+        _ if nv == 3 => at == 1,
+        _ => at == 0,
+    }
 }
 
 /// Whether a word is one written Vietnamese syllable.
@@ -376,8 +403,33 @@ mod tests {
             assert!(is_syllable(w), "{w} should be a syllable");
         }
         for w in [
-            "Krông", "Kđoh", "Céng", "kan", "ghô", "ngê", "qúy", "hoá́", "Coäng", "Vaên", "nghÜa",
-            "hoµ", "x·", "Nguyeãn", "tat̀", "hàt", "online", "Mnông", "", "qu",
+            "Krông",
+            "Kđoh",
+            "Céng",
+            "kan",
+            "ghô",
+            "ngê",
+            "qúy",
+            "hoá́",
+            "Coäng",
+            "Vaên",
+            "nghÜa",
+            "hoµ",
+            "x·",
+            "Nguyeãn",
+            "tat̀",
+            "hàt",
+            "online",
+            "Mnông",
+            "",
+            "qu",
+            "baù",
+            "hòan",
+            "muà",
+            "ngòai",
+            "thúyền",
+            "ngừơi",
+            "mưà",
         ] {
             assert!(!is_syllable(w), "{w} should not be a syllable");
         }
