@@ -23,6 +23,88 @@ struct BatchFile {
     batch: RawBatch,
 }
 
+/// The same file read leniently, only to find where each row is written.
+#[derive(Debug, Deserialize)]
+struct RowExtents {
+    batch: RowExtentsBatch,
+}
+
+#[derive(Debug, Deserialize)]
+struct RowExtentsBatch {
+    #[serde(default)]
+    rows: Vec<Spanned<toml::Table>>,
+}
+
+/// Byte ranges of each row's content. For `[[batch.rows]]` rows, toml's span is the header;
+/// the row runs on to the next header that is not one of its own sub-tables.
+fn row_extents(text: &str) -> Option<Vec<(std::ops::Range<usize>, bool)>> {
+    let lenient: RowExtents = toml::from_str(text).ok()?;
+    let mut out = Vec::new();
+    for row in &lenient.batch.rows {
+        let span = row.span();
+        let head = text.get(span.clone())?;
+        if !head.starts_with("[[") {
+            out.push((span, false));
+            continue;
+        }
+        let mut end = text.len();
+        let mut pos = span.end;
+        for line in text[span.end..].split_inclusive('\n') {
+            let t = line.trim_start();
+            if t.starts_with('[')
+                && !(t.starts_with("[batch.rows.") || t.starts_with("[[batch.rows."))
+            {
+                end = pos;
+                break;
+            }
+            pos += line.len();
+        }
+        out.push((span.end..end, true));
+    }
+    Some(out)
+}
+
+/// Parses a batch file so that a bad row fails alone: a row the strict parse rejects is
+/// blanked out (keeping every other byte where it was, so positions stay exact) and parsed
+/// again, until the rest parses.
+fn parse_batch(
+    file: &Arc<SourceFile>,
+) -> Result<(RawBatch, BTreeMap<usize, Diagnostic>), Diagnostic> {
+    let extents = row_extents(&file.text);
+    let mut text = file.text.clone();
+    let mut failed: BTreeMap<usize, Diagnostic> = BTreeMap::new();
+    loop {
+        match toml::from_str::<BatchFile>(&text) {
+            Ok(b) => return Ok((b.batch, failed)),
+            Err(e) => {
+                let at = e.span().map(|s| s.start);
+                let row = match (&extents, at) {
+                    (Some(ext), Some(at)) => ext.iter().position(|(r, _)| r.contains(&at)),
+                    _ => None,
+                };
+                match row {
+                    Some(i) if !failed.contains_key(&i) => {
+                        failed.insert(i, plan::toml_diag(file, &e));
+                        let (range, header_style) =
+                            extents.as_ref().expect("row found above")[i].clone();
+                        let blank: String = text[range.clone()]
+                            .chars()
+                            .map(|c| if c == '\n' { '\n' } else { ' ' })
+                            .collect();
+                        let blank = if header_style {
+                            blank
+                        } else {
+                            format!("{{}}{}", &blank[2.min(blank.len())..])
+                        };
+                        text.replace_range(range, &blank);
+                    }
+                    _ => return Err(plan::toml_diag(file, &e)),
+                }
+            }
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawBatch {
@@ -181,11 +263,10 @@ fn expand_file(path: &Path, settings: &Settings, jobs: &mut Vec<Job>) {
             source: path.to_path_buf(),
         });
     }
-    let batch: BatchFile = match toml::from_str(&file.text) {
+    let (b, failed_rows) = match parse_batch(&file) {
         Ok(b) => b,
-        Err(e) => return jobs.push(failed_job(path, plan::toml_diag(&file, &e))),
+        Err(d) => return jobs.push(failed_job(path, d)),
     };
-    let b = batch.batch;
     let plan_loc = Loc::new(&file, b.plan.span());
     let base_path = plan::normalize(
         &plan::absolute(path)
@@ -193,7 +274,7 @@ fn expand_file(path: &Path, settings: &Settings, jobs: &mut Vec<Job>) {
             .unwrap_or(Path::new("/"))
             .join(b.plan.get_ref()),
     );
-    if !base_path.starts_with(plan::absolute(&settings.root)) {
+    if !plan::inside_root(&base_path, &settings.root) {
         return jobs.push(failed_job(
             path,
             Diagnostic::error(
@@ -224,15 +305,29 @@ fn expand_file(path: &Path, settings: &Settings, jobs: &mut Vec<Job>) {
     });
     for i in 0..info.rows.len() {
         let n = i + 1;
+        let recipe = if let Some(d) = failed_rows.get(&i) {
+            Recipe::Failed(vec![d.clone()])
+        } else if let Some(ext) = &info.rows[i].extends {
+            Recipe::Failed(vec![Diagnostic::error("batch-extends", "a batch row cannot use `extends`")
+                .at(Loc::new(&file, ext.span()))
+                .hint("every row extends the batch's `plan`; name another plan there, or use another batch file")])
+        } else {
+            Recipe::Row(info.clone(), i)
+        };
+        let failed = matches!(recipe, Recipe::Failed(_));
         let mut job = Job {
             label: format!("{} row {n}", file.display_path()),
-            recipe: Recipe::Row(info.clone(), i),
+            recipe,
             out: None,
             batch_output: None,
             ident: format!("{ident}#{n}"),
             source: path.to_path_buf(),
         };
         // The output name needs the merged plan; it is loaded here and dropped again.
+        if failed {
+            jobs.push(job);
+            continue;
+        }
         job.batch_output = Some(match &b.output {
             Some(tmpl) => job
                 .load(settings)
@@ -334,13 +429,28 @@ pub fn assign_outputs(
         }
         job.out = Some(path);
     }
-    let mut seen: BTreeMap<PathBuf, &str> = BTreeMap::new();
+    let mut seen: BTreeMap<PathBuf, &Job> = BTreeMap::new();
     for job in jobs.iter() {
         if let Some(o) = &job.out {
-            if let Some(prev) = seen.insert(plan::absolute(o), &job.label) {
+            if let Some(prev) = seen.insert(plan::absolute(o), job) {
+                let rows =
+                    matches!(prev.recipe, Recipe::Row(..)) && matches!(job.recipe, Recipe::Row(..));
+                let hint = if rows {
+                    "make the batch `output` template distinct per row, e.g. \"{{ issuer.place | slug }}.pdf\""
+                } else {
+                    "plans with the same file name need different output folders: build them separately or rename one"
+                };
                 errors.push(
-                    Diagnostic::error("output-clash", format!("{} and {} would both write {}", prev, job.label, display_path(o)))
-                        .hint("make the batch `output` template distinct per row, e.g. \"{{ issuer.place | slug }}.pdf\""),
+                    Diagnostic::error(
+                        "output-clash",
+                        format!(
+                            "{} and {} would both write {}",
+                            prev.label,
+                            job.label,
+                            display_path(o)
+                        ),
+                    )
+                    .hint(hint),
                 );
             }
         }

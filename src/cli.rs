@@ -163,7 +163,29 @@ pub fn main() -> i32 {
     }
 }
 
+/// A `--root` or `--templates` that does not exist is a typo, not an empty project.
+fn check_project(p: &ProjectArgs) -> Result<(), i32> {
+    if !p.root.is_dir() {
+        return Err(usage(&format!(
+            "--root {}: no such folder",
+            p.root.display()
+        )));
+    }
+    if let Some(t) = &p.templates {
+        if !t.is_dir() {
+            return Err(usage(&format!(
+                "--templates {}: no such folder",
+                t.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn build(a: BuildArgs) -> i32 {
+    if let Err(code) = check_project(&a.project) {
+        return code;
+    }
     let mut settings = settings(&a.project);
     settings.pdf_a = a.pdf_a;
     settings.manifest = a.manifest;
@@ -264,6 +286,9 @@ fn build(a: BuildArgs) -> i32 {
 }
 
 fn check(a: CheckArgs) -> i32 {
+    if let Err(code) = check_project(&a.project) {
+        return code;
+    }
     let settings = settings(&a.project);
     let jobs = batch::expand(&a.plans, &settings);
     let mut all: Vec<(String, Vec<Diagnostic>)> = Vec::new();
@@ -394,9 +419,10 @@ pub fn report(diags: &[Diagnostic]) {
                 if line_text.len() > 2000 {
                     let _ = writeln!(
                         out,
-                        "{}:{line}:{col}: {}: {}",
+                        "{}:{line}:{col}: {}[{}]: {}",
                         loc.file.display_path(),
                         sev(d),
+                        d.code,
                         d.message
                     );
                     for n in &notes {

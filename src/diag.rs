@@ -43,7 +43,10 @@ impl SourceFile {
 
 /// Paths are shown relative to the working directory when possible: that is what users typed.
 pub fn display_path(path: &Path) -> String {
-    let path = path.strip_prefix(".").unwrap_or(path);
+    let path = match path.strip_prefix(".") {
+        Ok(p) if !p.as_os_str().is_empty() => p,
+        _ => path,
+    };
     if let Ok(cwd) = std::env::current_dir() {
         if let Ok(rel) = path.strip_prefix(&cwd) {
             return rel.display().to_string();

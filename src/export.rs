@@ -90,7 +90,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
         .in_file(path)
         .hint("check that the folder is writable, or choose another with -o / --out-dir")
     };
-    if path.is_dir() {
+    if path.is_dir() || path.to_string_lossy().ends_with(std::path::MAIN_SEPARATOR) {
         return Err(Diagnostic::error(
             "output",
             format!("{} is a folder", crate::diag::display_path(path)),

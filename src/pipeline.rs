@@ -105,8 +105,15 @@ pub fn prepare(plan: &Plan, settings: &Settings, ident: &str) -> Result<Prepared
     let doc = render::document(plan, &text_env)?;
     let env = render::doc_env(settings.templates.clone());
     let (source, spans) =
-        render::typst_source(&env, &plan.template, &doc, settings.templates.as_deref())
-            .map_err(|d| vec![d])?;
+        render::typst_source(&env, &plan.template, &doc, settings.templates.as_deref()).map_err(
+            |d| {
+                if d.code == "template-not-found" {
+                    vec![d.at_opt(plan.template_loc.clone())]
+                } else {
+                    vec![d]
+                }
+            },
+        )?;
     let layout = layout_library(settings).map_err(|d| vec![d])?;
     Ok(Prepared {
         doc,
@@ -122,7 +129,7 @@ pub fn prepare(plan: &Plan, settings: &Settings, ident: &str) -> Result<Prepared
 pub fn layout_library(settings: &Settings) -> Result<String, Diagnostic> {
     if let Some(dir) = &settings.templates {
         let p = dir.join("nd30.typ");
-        if p.is_file() {
+        if p.is_file() && crate::plan::inside_root(&p, dir) {
             return std::fs::read_to_string(&p).map_err(|e| {
                 Diagnostic::error("io", format!("cannot read {}: {e}", p.display())).in_file(&p)
             });

@@ -85,28 +85,6 @@ pub struct RawRecipients {
     pub copies: Option<Spanned<toml::Value>>,
 }
 
-/// The keys a plan may use, per table, for "did you mean" hints.
-const PLAN_KEYS: &[&str] = &[
-    "type",
-    "extends",
-    "template",
-    "vars",
-    "issuer",
-    "number",
-    "symbol",
-    "date",
-    "title",
-    "basis",
-    "sections",
-    "closing",
-    "signer",
-    "recipients",
-];
-const ISSUER_KEYS: &[&str] = &["parent", "name", "abbrev", "place"];
-const SECTION_KEYS: &[&str] = &["id", "title", "text", "remove", "after", "before"];
-const SIGNER_KEYS: &[&str] = &["authority", "title", "name", "seal_mm"];
-const RECIPIENT_KEYS: &[&str] = &["to", "archive", "drafter", "copies"];
-
 /// A parsed layer and the file it came from.
 #[derive(Debug, Clone)]
 pub struct Layer {
@@ -142,22 +120,15 @@ pub fn source_from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Arc<SourceFile>,
         Ok(t) => t,
         Err(e) => {
             let offset = e.utf8_error().valid_up_to();
-            let valid = String::from_utf8_lossy(&e.as_bytes()[..offset]).into_owned();
-            let line = valid.matches('\n').count() + 1;
-            let col = valid
-                .rsplit('\n')
-                .next()
-                .map(|l| l.chars().count())
-                .unwrap_or(0)
-                + 1;
+            let bad = e.as_bytes()[offset];
+            // Show the file as far as it can be read, and point at the first bad byte.
+            let lossy = SourceFile::new(path, String::from_utf8_lossy(e.as_bytes()).into_owned());
             return Err(Diagnostic::error(
                 "not-utf8",
-                format!("the file is not UTF-8 text (invalid byte at line {line}, column {col})"),
+                format!("the file is not UTF-8 text: byte 0x{bad:02X} is not valid here"),
             )
-            .in_file(path)
-            .hint(
-                "save the file as UTF-8 (Unicode); TCVN3 or VNI encoded files must be converted",
-            ));
+            .at(Loc::new(&lossy, offset..offset + 1))
+            .hint("save the file as UTF-8 (Unicode); text in TCVN3 or VNI encodings must be converted first"));
         }
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
@@ -181,40 +152,64 @@ fn io_diag(path: &Path, e: &std::io::Error) -> Diagnostic {
 pub fn toml_diag(file: &Arc<SourceFile>, e: &toml::de::Error) -> Diagnostic {
     let raw = e.message().trim().to_string();
     let loc = e.span().map(|s| Loc::new(file, s));
-    let mut d = Diagnostic::error("toml", first_line(&raw));
+    let mut d = Diagnostic::error("toml", plain_types(&first_line(&raw)));
     if let Some(rest) = raw.strip_prefix("unknown field `") {
         let key = rest.split('`').next().unwrap_or("");
         d.code = "unknown-key";
         d.message = format!("unknown key `{key}`");
-        let candidates: Vec<&str> = [
-            PLAN_KEYS,
-            ISSUER_KEYS,
-            SECTION_KEYS,
-            SIGNER_KEYS,
-            RECIPIENT_KEYS,
-        ]
-        .concat();
-        let expected: Vec<&str> = if let Some(list) = raw.split("expected one of ").nth(1) {
-            candidates
-                .iter()
-                .copied()
-                .filter(|c| list.contains(&format!("`{c}`")))
-                .collect()
-        } else {
-            candidates
-        };
+        // serde lists exactly the keys allowed where the unknown one stands.
+        let expected: Vec<&str> = raw
+            .split("expected one of ")
+            .nth(1)
+            .or_else(|| raw.split("expected ").nth(1))
+            .map(|list| list.split('`').skip(1).step_by(2).collect())
+            .unwrap_or_default();
         if let Some(s) = did_you_mean(key, expected.iter().copied()) {
             d = d.hint(format!("did you mean `{s}`?"));
-        } else {
+        } else if !expected.is_empty() {
             d = d.hint(format!("known keys here: {}", expected.join(", ")));
         }
     } else if raw.starts_with("invalid type") {
         d.code = "wrong-type";
-        d = d.hint("check the value's type: text in quotes, numbers without, lists in [ ]");
+        let value = e.span().and_then(|s| file.text.get(s)).unwrap_or("").trim();
+        let looks_like_date = value.len() >= 10
+            && value.as_bytes()[..10].iter().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    *b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        if looks_like_date {
+            d.message = format!("the date {value} must be written in quotes");
+            d = d.hint(format!("write date = \"{value}\""));
+        } else {
+            d = d.hint("check the value's type: text in quotes, numbers without, lists in [ ], tables in { }");
+        }
     } else if raw.contains("missing field") {
         d.code = "missing-key";
     }
     d.at_opt(loc)
+}
+
+/// serde's messages name our Rust types (`expected struct RawSection`); users wrote TOML.
+fn plain_types(msg: &str) -> String {
+    let mut out = msg.to_string();
+    for (from, to) in [
+        ("struct RawSection", "a [[sections]] table"),
+        ("struct RawIssuer", "an [issuer] table"),
+        ("struct RawSigner", "a [signer] table"),
+        ("struct RawRecipients", "a [recipients] table"),
+        ("struct RawPlan", "a plan table"),
+        ("struct RawBatch", "a [batch] table"),
+        ("struct BatchFile", "a batch file"),
+        ("invalid type: map", "invalid type: table or date"),
+        ("a sequence", "a list"),
+        ("sequence", "list"),
+    ] {
+        out = out.replace(from, to);
+    }
+    out
 }
 
 fn first_line(s: &str) -> String {
@@ -260,6 +255,21 @@ pub fn absolute(path: &Path) -> PathBuf {
     }
 }
 
+/// Whether `path` lies inside `root`, by name and, when the file exists, after resolving
+/// symbolic links: a link inside the project pointing elsewhere must not open the way out.
+pub fn inside_root(path: &Path, root: &Path) -> bool {
+    let path = absolute(path);
+    let root = absolute(root);
+    if !path.starts_with(&root) {
+        return false;
+    }
+    match (std::fs::canonicalize(&path), std::fs::canonicalize(&root)) {
+        (Ok(real), Ok(real_root)) => real.starts_with(real_root),
+        // A file that does not exist is reported as missing by whoever opens it.
+        _ => true,
+    }
+}
+
 /// Loads a layer and every ancestor it extends, returned parent-first.
 pub fn load_chain(first: Layer, root: &Path) -> Result<Vec<Layer>, Diagnostic> {
     let root = absolute(root);
@@ -276,7 +286,7 @@ pub fn load_chain(first: Layer, root: &Path) -> Result<Vec<Layer>, Diagnostic> {
         if ext.get_ref().trim().is_empty() {
             return Err(Diagnostic::error("extends", "`extends` is empty").at(loc));
         }
-        if !target.starts_with(&root) {
+        if !inside_root(&target, &root) {
             return Err(Diagnostic::error(
                 "outside-root",
                 format!(
@@ -515,8 +525,24 @@ impl Draft {
         f: &Arc<SourceFile>,
     ) -> Result<(), Vec<Diagnostic>> {
         let mut errors = Vec::new();
+        let mut ids_here: Vec<String> = Vec::new();
         for s in sections {
             let id = text(&s.id, f);
+            if let Some(id) = &id {
+                // One file naming an id twice is a mistake, not a merge.
+                if ids_here.contains(&id.value) {
+                    errors.push(
+                        Diagnostic::error(
+                            "duplicate-section",
+                            format!("two sections in this file have the id `{}`", id.value),
+                        )
+                        .at_opt(id.loc.clone())
+                        .hint("ids must be unique: derived plans address sections by id"),
+                    );
+                    continue;
+                }
+                ids_here.push(id.value.clone());
+            }
             let pos = id.as_ref().and_then(|id| {
                 self.sections
                     .iter()
@@ -658,6 +684,8 @@ pub struct Section {
 pub struct Plan {
     pub doc_type: &'static DocType,
     pub template: String,
+    /// Where `template` was set, if it was.
+    pub template_loc: Option<Loc>,
     pub vars: BTreeMap<String, toml::Value>,
     pub parent: Vec<Text>,
     pub name: Vec<Text>,
@@ -982,6 +1010,7 @@ impl Draft {
         Ok(Plan {
             doc_type,
             template,
+            template_loc: self.template.as_ref().and_then(|t| t.loc.clone()),
             vars: self.vars,
             parent,
             name,

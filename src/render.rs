@@ -20,6 +20,8 @@ use crate::vietnamese::{self, Date};
 
 /// Steps a single plan text may take: a plan is data, and `{% for %}` nests must not hang.
 const TEXT_FUEL: u64 = 1_000_000;
+/// Longest single-line field (title, names, recipients …) accepted.
+const MAX_LINE_CHARS: usize = 1000;
 /// Longest rendered text accepted for one field.
 const MAX_TEXT_CHARS: usize = 400_000;
 
@@ -196,7 +198,9 @@ pub fn template_path(dir: &Path, name: &str) -> Option<PathBuf> {
     {
         return None;
     }
-    Some(dir.join(p))
+    let path = dir.join(p);
+    // A link inside the templates folder must not lead outside it.
+    crate::plan::inside_root(&path, dir).then_some(path)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -291,7 +295,25 @@ pub fn document(plan: &Plan, env: &Environment<'static>) -> Result<Document, Vec
     let errors = std::cell::RefCell::new(Vec::new());
     let ctx = context(plan);
     let r = |t: &Text, field: &str| -> String {
-        render_text(env, t, &ctx, field, &mut errors.borrow_mut())
+        let out = render_text(env, t, &ctx, field, &mut errors.borrow_mut());
+        // Header, title and signer texts are single lines of a page; a runaway value there
+        // would only make Typst's line breaking crawl.
+        let body = field == "basis" || field == "closing" || field.ends_with(".text");
+        let n = out.chars().count();
+        if !body && n > MAX_LINE_CHARS {
+            errors.borrow_mut().push(
+                Diagnostic::error(
+                    "too-long",
+                    format!(
+                        "`{field}` is {n} characters long; at most {MAX_LINE_CHARS} fit this place"
+                    ),
+                )
+                .at_opt(t.loc.clone())
+                .hint("shorten it; long content belongs in the body (basis, sections, closing)"),
+            );
+            return String::new();
+        }
+        out
     };
 
     let date_text = r(&plan.date, "date");
@@ -481,10 +503,13 @@ pub fn render_text(
     field: &str,
     errors: &mut Vec<Diagnostic>,
 ) -> String {
-    if !t.value.contains("{{") && !t.value.contains("{%") && !t.value.contains("{#") {
-        return t.value.clone();
-    }
-    match env.render_str(&t.value, ctx.clone()) {
+    let rendered = if !t.value.contains("{{") && !t.value.contains("{%") && !t.value.contains("{#")
+    {
+        Ok(t.value.clone())
+    } else {
+        env.render_str(&t.value, ctx.clone())
+    };
+    match rendered {
         Ok(s) if s.chars().count() > MAX_TEXT_CHARS => {
             errors.push(
                 Diagnostic::error(
@@ -522,7 +547,12 @@ fn template_diag(e: &minijinja::Error, t: &Text, field: &str) -> Diagnostic {
     let (code, msg, hint) = match e.kind() {
         ErrorKind::UndefinedError => (
             "undefined",
-            format!("`{field}` uses a variable that is not defined"),
+            match e.range().and_then(|r| t.value.get(r)) {
+                Some(expr) if !expr.trim().is_empty() => {
+                    format!("`{field}` uses `{}`, which is not defined", expr.trim())
+                }
+                _ => format!("`{field}` uses a variable that is not defined"),
+            },
             "define it under [vars] or pass --set NAME=VALUE".to_string(),
         ),
         ErrorKind::SyntaxError => (

@@ -109,8 +109,8 @@ fn undefined_variable_points_into_the_field() {
         &p,
         &plan,
         &[
-            "`title` uses a variable that is not defined",
-            "plan.toml:4:",
+            "`title` uses `nam`, which is not defined",
+            "plan.toml:4:60",
         ],
     );
 }

@@ -318,5 +318,8 @@ fn the_district_set_regenerates_for_next_year() {
     );
     assert!(t.contains("năm 2025") && !t.contains("năm 2024"), "{t}");
     assert!(t.contains("ngày 02/10/2025 (Thứ Năm)"), "{t}");
-    assert!(t.contains("- Lưu: VT, GDĐT."), "copies = 0 drops the province's count: {t}");
+    assert!(
+        t.contains("- Lưu: VT, GDĐT."),
+        "copies = 0 drops the province's count: {t}"
+    );
 }
