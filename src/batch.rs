@@ -358,7 +358,15 @@ fn output_name(
         ctx = minijinja::Value::from(m);
     }
     let name = env.render_str(tmpl.get_ref(), ctx).map_err(|e| {
-        Diagnostic::error("batch-output", format!("batch `output`: {e}")).at(loc.clone())
+        let detail = e
+            .detail()
+            .map(str::to_string)
+            .unwrap_or_else(|| e.kind().to_string());
+        Diagnostic::error(
+            "batch-output",
+            format!("batch `output` for row {row}: {detail}"),
+        )
+        .at(loc.clone())
     })?;
     let name = name.trim().to_string();
     let p = Path::new(&name);

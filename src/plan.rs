@@ -320,7 +320,8 @@ pub fn load_chain(first: Layer, root: &Path) -> Result<Vec<Layer>, Diagnostic> {
                 "extends-depth",
                 format!("`extends` chain is deeper than {MAX_EXTENDS_DEPTH} plans"),
             )
-            .at(loc));
+            .at(loc)
+            .note(format!("chain: {}", names.join(" → "))));
         }
         let file = read_source(&target).map_err(|d| {
             Diagnostic::error(

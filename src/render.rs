@@ -51,12 +51,17 @@ fn add_filters(env: &mut Environment<'static>) {
     });
     env.add_filter("upper", |v: String| vietnamese::upper(&v));
     env.add_filter("slug", |v: String| vietnamese::slug(&v));
-    env.add_filter("pad", |v: i64| {
-        if v >= 0 {
-            vietnamese::pad_number(v as u64)
-        } else {
-            v.to_string()
-        }
+    env.add_filter("pad", |v: Value| -> Result<String, minijinja::Error> {
+        let text = v.to_string();
+        text.trim()
+            .parse::<u64>()
+            .map(vietnamese::pad_number)
+            .map_err(|_| {
+                minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("`pad` needs a whole number, got `{text}`"),
+                )
+            })
     });
 }
 
