@@ -108,10 +108,7 @@ fn undefined_variable_points_into_the_field() {
     fails_with(
         &p,
         &plan,
-        &[
-            "`title` uses `nam`, which is not defined",
-            "plan.toml:4:60",
-        ],
+        &["`title` uses `nam`, which is not defined", "plan.toml:4:60"],
     );
 }
 
