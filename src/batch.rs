@@ -87,9 +87,16 @@ fn parse_batch(
                         failed.insert(i, plan::toml_diag(file, &e));
                         let (range, header_style) =
                             extents.as_ref().expect("row found above")[i].clone();
+                        // One space per byte, so every later offset stays where it was.
                         let blank: String = text[range.clone()]
                             .chars()
-                            .map(|c| if c == '\n' { '\n' } else { ' ' })
+                            .map(|c| {
+                                if c == '\n' {
+                                    "\n".to_string()
+                                } else {
+                                    " ".repeat(c.len_utf8())
+                                }
+                            })
                             .collect();
                         let blank = if header_style {
                             blank

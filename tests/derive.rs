@@ -323,3 +323,26 @@ fn the_district_set_regenerates_for_next_year() {
         "copies = 0 drops the province's count: {t}"
     );
 }
+
+#[test]
+fn a_rejected_row_keeps_the_positions_of_the_rows_after_it() {
+    let p = Project::new();
+    p.write("mau.toml", MINIMAL);
+    p.write(
+        "b.toml",
+        "[batch]\nplan = \"mau.toml\"\noutput = \"{{ issuer.place | slug }}.pdf\"\n\n[[batch.rows]]\nisuer = { place = \"Xã Ếa Tũ Đắk Lắk Krông Pắc\" }\n\n[[batch.rows]]\nissuer = { place = \"Ếa Tũ\" }\ndate = \"2024-02-30\"\n\n[[batch.rows]]\nissuer = { place = \"Buôn Hồ\" }\n",
+    );
+    let out = p.run(&["build", "b.toml", "--out-dir", "out"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("b.toml:6:1") && err.contains("unknown key `isuer`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("b.toml:10:8") && err.contains("does not exist"),
+        "{err}"
+    );
+    assert!(err.contains("1 built, 2 failed"), "{err}");
+    assert!(p.path("out/buon-ho.pdf").exists());
+}
