@@ -159,8 +159,15 @@ pub struct Job {
 }
 
 impl Job {
-    /// Loads and validates the job's plan.
+    /// Loads and validates the job's plan, with the run's settings (`--set`, `--tone`,
+    /// `--issue`) applied, so output names and documents see the same values.
     pub fn load(&self, settings: &Settings) -> Result<Plan, Vec<Diagnostic>> {
+        let mut plan = self.load_raw(settings)?;
+        pipeline::apply_settings(&mut plan, settings);
+        Ok(plan)
+    }
+
+    fn load_raw(&self, settings: &Settings) -> Result<Plan, Vec<Diagnostic>> {
         match &self.recipe {
             Recipe::Failed(d) => Err(d.clone()),
             Recipe::Plan(path) => plan::load(path, &settings.root),
@@ -232,7 +239,8 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) {
     };
     for e in entries.flatten() {
         let p = e.path();
-        if p.is_dir() {
+        // Links to folders are not followed: a link to a parent would recurse forever.
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
             collect_toml(&p, out);
         } else if p.extension().is_some_and(|x| x == "toml") {
             out.push(p);
@@ -496,7 +504,7 @@ pub fn run(
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let results: Vec<Mutex<Option<Outcome>>> = (0..jobs.len()).map(|_| Mutex::new(None)).collect();
-    let threads = threads.clamp(1, jobs.len().max(1));
+    let threads = threads.clamp(1, jobs.len().clamp(1, 64));
     std::thread::scope(|scope| {
         for _ in 0..threads {
             std::thread::Builder::new()
@@ -507,7 +515,22 @@ pub fn run(
                     let Some(job) = slot.lock().ok().and_then(|mut j| j.take()) else {
                         continue;
                     };
-                    let outcome = build_one(engine, job, settings, format);
+                    let label = job.label.clone();
+                    let out = job.out.clone();
+                    // A panic inside one document (ours, Typst's, lopdf's) must not take the
+                    // other documents down with it.
+                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        build_one(engine, job, settings, format)
+                    }))
+                    .unwrap_or_else(|_| Outcome {
+                        label,
+                        out,
+                        result: Err(vec![Diagnostic::error(
+                            "internal",
+                            "vanban crashed on this document",
+                        )
+                        .hint("please report it with the plan; the other documents were built")]),
+                    });
                     // The memo cache grows with every distinct document; trimming it now and
                     // then keeps memory flat without serialising the workers on its locks.
                     if done.fetch_add(1, Ordering::SeqCst) % 4 == 3 {
@@ -518,7 +541,7 @@ pub fn run(
                         *r = Some(outcome);
                     }
                 })
-                .expect("spawning a worker thread");
+                .ok();
         }
     });
     typst::comemo::evict(0);
@@ -535,17 +558,7 @@ fn build_one(engine: &Engine, job: Job, settings: &Settings, format: Format) -> 
         if let Some(Err(d)) = &job.batch_output {
             return Err(d.clone());
         }
-        let mut plan = job.load(settings)?;
-        pipeline::apply_settings(&mut plan, settings);
-        let mut errors: Vec<Diagnostic> = crate::lint::lint(&plan)
-            .into_iter()
-            .filter(|d| d.is_error())
-            .collect();
-        errors.extend(pipeline::coverage(engine, &plan));
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        let prepared = pipeline::prepare(&plan, settings, &job.ident)?;
+        let plan = job.load(settings)?;
         let path = job
             .out
             .as_ref()
@@ -554,7 +567,7 @@ fn build_one(engine: &Engine, job: Job, settings: &Settings, format: Format) -> 
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let built = pipeline::output(engine, &prepared, format, settings, &file_name)?;
+        let built = pipeline::build_plan(engine, &plan, settings, format, &job.ident, &file_name)?;
         if let Some(m) = &built.manifest {
             let json = serde_json::to_string_pretty(m)
                 .map_err(|e| vec![Diagnostic::error("manifest", e.to_string())])?;

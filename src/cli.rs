@@ -302,8 +302,7 @@ fn check(a: CheckArgs) -> i32 {
             .and_then(|_| job.load(&settings))
         {
             Err(d) => diags.extend(d),
-            Ok(mut plan) => {
-                pipeline::apply_settings(&mut plan, &settings);
+            Ok(plan) => {
                 diags.extend(crate::lint::lint(&plan));
                 if let Err(d) = pipeline::prepare(&plan, &settings, &job.ident) {
                     diags.extend(d);

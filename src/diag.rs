@@ -175,8 +175,8 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// The library's error type: a list of diagnostics (a plan can have many problems at once,
-/// and users want all of them in one run) or an output failure.
+/// The library's error type: the diagnostics of a failed plan or document. A list, because a
+/// plan can have many problems at once and users want all of them in one run.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{}", first_message(.0))]

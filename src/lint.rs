@@ -35,6 +35,7 @@ use crate::tone::{self, Style};
 /// Every text field of a plan with its name.
 pub fn texts(plan: &Plan) -> Vec<(String, &Text)> {
     let mut v: Vec<(String, &Text)> = vec![
+        ("issuer.abbrev".into(), &plan.abbrev),
         ("title".into(), &plan.title),
         ("basis".into(), &plan.basis),
         ("closing".into(), &plan.closing),
@@ -66,6 +67,9 @@ pub fn texts(plan: &Plan) -> Vec<(String, &Text)> {
     if let Some(t) = &plan.drafter {
         v.push(("recipients.drafter".into(), t));
     }
+    if let Some(t) = &plan.symbol {
+        v.push(("symbol".into(), t));
+    }
     v
 }
 
@@ -73,6 +77,7 @@ pub fn texts(plan: &Plan) -> Vec<(String, &Text)> {
 pub fn lint(plan: &Plan) -> Vec<Diagnostic> {
     let fields = fields(plan);
     let mut out = Vec::new();
+    unfilled(&fields, &mut out);
     stale_year(plan, &fields, &mut out);
     let garbled = mojibake_rule(&fields, &mut out);
     invisible(&fields, &garbled, &mut out);
@@ -146,6 +151,8 @@ fn locate_item(t: &Text, cursors: &mut HashMap<(usize, usize), usize>) -> Text {
                 value: t.value.clone(),
                 loc: Some(Loc::new(&loc.file, start..start + lit.len())),
                 body_offset: delim.len(),
+                // The literal was found verbatim: offsets inside it are the file's.
+                exact: true,
             };
         }
     }
@@ -527,6 +534,32 @@ fn unbalanced(fields: &[Field], out: &mut Vec<Diagnostic>) {
 // artefact, fixed-phrase, capital
 
 /// `CỘNG HÕA`: copied from a PDF whose font mapping turned `Ò` into `Õ`.
+/// The «điền: …» markers `vanban new` leaves in fields a deriving office must fill: an error,
+/// so such a plan is neither checked clean nor built. Looked for in the values (not the file),
+/// so a marker in one batch row fails that row only, and a TOML comment never counts.
+fn unfilled(fields: &[Field], out: &mut Vec<Diagnostic>) {
+    for f in fields {
+        for (i, _) in f.text.value.match_indices(crate::plan::MARKER) {
+            let end = f.text.value[i..]
+                .find('»')
+                .map(|j| i + j + '»'.len_utf8())
+                .unwrap_or(f.text.value.len());
+            out.push(
+                Diagnostic::error(
+                    "unfilled",
+                    format!(
+                        "`{}` is not filled in yet: {}",
+                        f.name,
+                        &f.text.value[i..end]
+                    ),
+                )
+                .at_opt(f.at(i))
+                .hint("replace the «điền: …» marker with the real text"),
+            );
+        }
+    }
+}
+
 fn artefact(fields: &[Field], out: &mut Vec<Diagnostic>) {
     for f in fields {
         let v = View::new(&f.masked);

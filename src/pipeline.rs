@@ -87,6 +87,8 @@ pub fn apply_settings(plan: &mut Plan, settings: &Settings) {
             let rewritten = crate::tone::rewrite(&t.value, style);
             if rewritten != t.value {
                 t.value = rewritten;
+                // Offsets no longer match the file (hòa → hoà moves the mark).
+                t.exact = false;
             }
         }
     }
@@ -94,6 +96,7 @@ pub fn apply_settings(plan: &mut Plan, settings: &Settings) {
         plan.number = crate::plan::Number::Issued(*n);
         plan.date = crate::plan::Text {
             value: format!("{:04}-{:02}-{:02}", d.year, d.month, d.day),
+            exact: false,
             ..plan.date.clone()
         };
     }
@@ -254,10 +257,13 @@ pub fn output(
     let doc = typeset(engine, p)?;
     match format {
         Format::Pdf => {
-            let archival = if settings.pdf_a {
-                archival_date(&p.doc)
-            } else {
-                None
+            let archival = match (settings.pdf_a, archival_date(&p.doc)) {
+                (false, _) => None,
+                (true, Some(date)) => Some(date),
+                (true, None) => {
+                    return Err(vec![Diagnostic::error("pdf-a", "PDF/A needs a creation date and none could be formed")
+                        .hint("set SOURCE_DATE_EPOCH to seconds since 1970 (years 1–9999), or give the plan a date")])
+                }
             };
             let mut bytes = export::pdf(&doc, &p.ident, archival).map_err(|d| vec![d])?;
             let manifest = crate::sign::manifest(&doc, file_name);
@@ -278,19 +284,40 @@ pub fn output(
     }
 }
 
-/// Loads, prepares and renders one plan file to bytes (the library's one-call entry point).
+/// Everything between a loaded plan and its bytes: the lint errors and missing glyphs that
+/// stop a build, templating, typesetting, export. Batches and the library entry point share it.
+pub fn build_plan(
+    engine: &Engine,
+    plan: &Plan,
+    settings: &Settings,
+    format: Format,
+    ident: &str,
+    file_name: &str,
+) -> Result<Built, Vec<Diagnostic>> {
+    let mut errors: Vec<Diagnostic> = crate::lint::lint(plan)
+        .into_iter()
+        .filter(|d| d.is_error())
+        .collect();
+    errors.extend(coverage(engine, plan));
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let prepared = prepare(plan, settings, ident)?;
+    output(engine, &prepared, format, settings, file_name)
+}
+
+/// Loads one plan file and renders it to bytes: the library's one-call entry point.
 pub fn build_file(
     engine: &Engine,
     path: &Path,
     settings: &Settings,
     format: Format,
-) -> Result<Vec<u8>, Vec<Diagnostic>> {
+) -> crate::diag::Result<Vec<u8>> {
     let mut plan = crate::plan::load(path, &settings.root)?;
     apply_settings(&mut plan, settings);
-    let ident = path
+    let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let prepared = prepare(&plan, settings, &ident)?;
-    output(engine, &prepared, format, settings, &ident).map(|b| b.bytes)
+    Ok(build_plan(engine, &plan, settings, format, &name, &name)?.bytes)
 }

@@ -349,6 +349,9 @@ pub struct Text {
     /// The TOML string starts this many bytes after `loc.span.start` (the opening quotes);
     /// used to map offsets inside the value back to the file when the string has no escapes.
     pub body_offset: usize,
+    /// Whether the value is, byte for byte, the text between the quotes in the file (no
+    /// escapes, no rewriting): only then does an offset in the value map to one in the file.
+    pub exact: bool,
 }
 
 impl Text {
@@ -357,6 +360,7 @@ impl Text {
             value: value.into(),
             loc: None,
             body_offset: 0,
+            exact: false,
         }
     }
 
@@ -377,30 +381,35 @@ impl Text {
         } else {
             0
         };
+        let value = nfc(s.get_ref());
+        let closing = &raw[..body_offset.min(3).min(raw.len())];
+        let exact = body_offset > 0
+            && raw
+                .get(body_offset..)
+                .and_then(|b| b.strip_suffix(closing))
+                .is_some_and(|b| b == value);
         Text {
-            value: nfc(s.get_ref()),
+            value,
             loc: Some(Loc::new(file, span)),
             body_offset,
+            exact,
         }
     }
 
-    /// Best-effort location of a byte offset inside the value: exact for literal strings and
-    /// for basic strings without escapes, otherwise the start of the field.
+    /// Location of a byte offset inside the value: exact when the value is the file's text
+    /// (see `exact`), otherwise the start of the field. Constant time: lints call it per word.
     pub fn loc_at(&self, offset: usize) -> Option<Loc> {
         let loc = self.loc.as_ref()?;
-        let start = loc.span.start + self.body_offset;
-        let raw = loc.file.text.get(start..loc.span.end)?;
-        let exact = !raw.contains('\\') || loc.file.text[loc.span.start..].starts_with('\'');
-        if exact
-            && raw
-                .get(..offset)
-                .map(|p| p == &self.value[..offset.min(self.value.len())])
-                .unwrap_or(false)
-        {
-            Some(Loc::new(&loc.file, start + offset..start + offset + 1))
-        } else {
-            Some(loc.clone())
+        if !self.exact || offset > self.value.len() || !self.value.is_char_boundary(offset) {
+            return Some(loc.clone());
         }
+        let start = loc.span.start + self.body_offset + offset;
+        let width = self.value[offset..]
+            .chars()
+            .next()
+            .map(char::len_utf8)
+            .unwrap_or(0);
+        Some(Loc::new(&loc.file, start..start + width))
     }
 }
 
@@ -717,6 +726,7 @@ fn text_list(v: &Located<toml::Value>, what: &str, errors: &mut Vec<Diagnostic>)
         value: s.to_string(),
         loc: Some(v.loc.clone()),
         body_offset: 0,
+        exact: false,
     };
     match &v.value {
         toml::Value::String(s) if s.is_empty() => Vec::new(),
@@ -1113,16 +1123,6 @@ pub fn load_layers(layer: Layer, root: &Path, over: &[Layer]) -> Result<Plan, Ve
     let chain = load_chain(layer, root).map_err(|d| vec![d])?;
     let mut draft = Draft::default();
     let mut errors = Vec::new();
-    let mut seen_files = Vec::new();
-    for l in chain.iter().chain(over) {
-        if !seen_files
-            .iter()
-            .any(|f: &Arc<SourceFile>| Arc::ptr_eq(f, &l.file))
-        {
-            seen_files.push(l.file.clone());
-            errors.extend(unfilled_markers(&l.file));
-        }
-    }
     for l in chain.iter().chain(over) {
         if let Err(e) = draft.apply(l) {
             errors.extend(e);
@@ -1134,30 +1134,5 @@ pub fn load_layers(layer: Layer, root: &Path, over: &[Layer]) -> Result<Plan, Ve
     draft.validate()
 }
 
-/// The marker `vanban new` puts into fields a deriving office must fill.
+/// The marker `vanban new` puts into fields a deriving office must fill (see `lint`).
 pub const MARKER: &str = "«điền:";
-
-/// Every marker left in a file, as an error naming its line: a derived plan must not be
-/// built while it still says "fill this in".
-pub fn unfilled_markers(file: &Arc<SourceFile>) -> Vec<Diagnostic> {
-    file.text
-        .match_indices(MARKER)
-        .filter(|(i, _)| {
-            // Not in a comment line.
-            let line_start = file.text[..*i].rfind('\n').map(|j| j + 1).unwrap_or(0);
-            !file.text[line_start..*i].trim_start().starts_with('#')
-        })
-        .map(|(i, _)| {
-            let end = file.text[i..]
-                .find('»')
-                .map(|j| i + j + '»'.len_utf8())
-                .unwrap_or(i + MARKER.len());
-            Diagnostic::error(
-                "unfilled",
-                format!("field not filled in yet: {}", &file.text[i..end]),
-            )
-            .at(Loc::new(file, i..end))
-            .hint("replace the «điền: …» marker with the real text")
-        })
-        .collect()
-}

@@ -132,9 +132,20 @@ pub fn add_signature_fields(
     let mut field_ids = Vec::new();
     let mut per_page: BTreeMap<ObjectId, Vec<ObjectId>> = BTreeMap::new();
     for (zone_name, field_name) in FIELDS {
-        let Some(z) = zones.get(zone_name) else {
+        let Some(mut z) = zones.get(zone_name).copied() else {
             continue;
         };
+        // "Thêm ngày" stamps day and month: its field spans both blanks.
+        if zone_name == "day" {
+            if let Some(m) = zones.get("month").filter(|m| m.page == z.page) {
+                z.rect = [
+                    z.rect[0].min(m.rect[0]),
+                    z.rect[1].min(m.rect[1]),
+                    z.rect[2].max(m.rect[2]),
+                    z.rect[3].max(m.rect[3]),
+                ];
+            }
+        }
         let Some(&page_id) = pages.get(&(z.page as u32)) else {
             continue;
         };

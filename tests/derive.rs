@@ -346,3 +346,22 @@ fn a_rejected_row_keeps_the_positions_of_the_rows_after_it() {
     assert!(err.contains("1 built, 2 failed"), "{err}");
     assert!(p.path("out/buon-ho.pdf").exists());
 }
+
+#[test]
+fn set_applies_to_batch_output_names_and_markers_fail_their_row_only() {
+    let p = Project::new();
+    p.write("mau.toml", MINIMAL);
+    p.write(
+        "b.toml",
+        "[batch]\nplan = \"mau.toml\"\noutput = \"kh-{{ year }}-{{ issuer.place | slug }}.pdf\"\n\n[[batch.rows]]\nissuer = { place = \"Ea Tu\" }\n\n[[batch.rows]]\nissuer = { place = \"«điền: địa danh»\" }\n",
+    );
+    let out = p.run(&["build", "b.toml", "--out-dir", "out", "--set", "year=2025"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(p.path("out/kh-2025-ea-tu.pdf").exists(), "{err}");
+    assert!(
+        err.contains("failed: b.toml row 2") && err.contains("b.toml:9:21"),
+        "{err}"
+    );
+    assert!(err.contains("1 built, 1 failed"), "{err}");
+}

@@ -177,3 +177,23 @@ fn all_seventeen_model_1_4_types_render_and_others_say_not_built() {
     let (_, text) = build(&p, &plan);
     assert!(text.contains("TỜ TRÌNH") && text.contains("/TTr-UBND"));
 }
+
+#[test]
+fn diem_headings_are_regular_and_upright() {
+    let p = Project::new();
+    let plan = MINIMAL.replace(
+        "## Mục đích\n",
+        "## Mục đích\n### Cấp tỉnh\n#### Đối với trường học\n",
+    );
+    let (l, _) = build(&p, &plan);
+    let h2 = l.find_line("1. Mục đích").unwrap();
+    assert!(h2.runs.iter().all(|r| r.bold && !r.italic));
+    let h3 = l.find_line("1.1. Cấp tỉnh").unwrap();
+    assert!(h3.runs.iter().all(|r| r.bold && r.italic));
+    let h4 = l.find_line("a) Đối với trường học").unwrap();
+    assert!(
+        h4.runs.iter().all(|r| !r.bold && !r.italic),
+        "{:?}",
+        h4.runs
+    );
+}

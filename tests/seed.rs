@@ -104,13 +104,14 @@ fn header_follows_decree_30() {
         (org.y - qh.y).abs() < 0.5,
         "issuer and quốc hiệu start on one row"
     );
-    let widest = org.width().max(org2.width());
+    // Measured on the last line, under which it sits (1/3–1/2 of that line).
+    let last = org2.width();
     let orule = l
         .rules
         .iter()
         .find(|r| r.page == 1 && r.y > org2.y && r.x1 <= col)
         .expect("rule under the issuer");
-    let ratio = (orule.x1 - orule.x0) / widest;
+    let ratio = (orule.x1 - orule.x0) / last;
     assert!(
         (1.0 / 3.0..=0.5).contains(&ratio),
         "issuer rule {ratio} of the name"
