@@ -422,10 +422,12 @@ fn runs(text: &str, kind: Kind) -> Vec<(Range<usize>, usize)> {
     let mut tokens: Vec<(Range<usize>, Status, bool)> = Vec::new();
     let mut start = 0;
     let mut cur: Option<bool> = None;
-    let push = |tokens: &mut Vec<(Range<usize>, Status, bool)>, r: Range<usize>, word: bool| {
+    // Vietnamese repeats its syllables ("của", "các", "và"): judge each distinct word once.
+    let mut seen: std::collections::HashMap<&str, Status> = std::collections::HashMap::new();
+    let mut push = |tokens: &mut Vec<(Range<usize>, Status, bool)>, r: Range<usize>, word: bool| {
         let s = &text[r.clone()];
         let status = if word {
-            word_status(s, kind)
+            *seen.entry(s).or_insert_with(|| word_status(s, kind))
         } else if s.contains('\n') || kind.decode(s).is_none() {
             Status::Stop
         } else {

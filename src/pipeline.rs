@@ -294,10 +294,7 @@ pub fn build_plan(
     ident: &str,
     file_name: &str,
 ) -> Result<Built, Vec<Diagnostic>> {
-    let mut errors: Vec<Diagnostic> = crate::lint::lint(plan)
-        .into_iter()
-        .filter(|d| d.is_error())
-        .collect();
+    let mut errors = crate::lint::errors(plan);
     errors.extend(coverage(engine, plan));
     if !errors.is_empty() {
         return Err(errors);
