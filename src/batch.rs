@@ -173,10 +173,7 @@ impl Job {
             Recipe::Plan(path) => plan::load(path, &settings.root),
             Recipe::Row(b, i) => match &b.base {
                 Ok(base) => {
-                    let row = RawPlan {
-                        extends: None,
-                        ..b.rows[*i].clone()
-                    };
+                    let row = b.rows[*i].clone();
                     plan::load_layers(
                         base.clone(),
                         &settings.root,
@@ -411,34 +408,27 @@ pub fn assign_outputs(
         if job.failed() {
             continue;
         }
-        let path = if let Some(o) = out {
-            o.to_path_buf()
-        } else {
-            match &job.batch_output {
-                Some(Ok(name)) => {
-                    let base = out_dir.map(Path::to_path_buf).unwrap_or_else(|| {
-                        job.source
-                            .parent()
-                            .map(Path::to_path_buf)
-                            .unwrap_or_default()
-                    });
-                    base.join(Path::new(name).with_extension(format.extension()))
-                }
-                Some(Err(_)) => continue,
-                None => {
-                    let stem = job
-                        .source
-                        .file_stem()
-                        .map(|s| s.to_os_string())
-                        .unwrap_or_default();
-                    let base = out_dir.map(Path::to_path_buf).unwrap_or_else(|| {
-                        job.source
-                            .parent()
-                            .map(Path::to_path_buf)
-                            .unwrap_or_default()
-                    });
-                    base.join(stem).with_extension(format.extension())
-                }
+        let base = || {
+            out_dir.map(Path::to_path_buf).unwrap_or_else(|| {
+                job.source
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default()
+            })
+        };
+        let path = match (out, &job.batch_output) {
+            (Some(o), _) => o.to_path_buf(),
+            (None, Some(Ok(name))) => {
+                base().join(Path::new(name).with_extension(format.extension()))
+            }
+            (None, Some(Err(_))) => continue,
+            (None, None) => {
+                let stem = job
+                    .source
+                    .file_stem()
+                    .map(|s| s.to_os_string())
+                    .unwrap_or_default();
+                base().join(stem).with_extension(format.extension())
             }
         };
         if plan::absolute(&path) == plan::absolute(&job.source) {

@@ -1,6 +1,6 @@
 //! Reads facts back from the typeset document: where each text run and rule sits, its size
-//! and weight, and where the signing zones are. Tests assert the layout on these facts, and
-//! the signing manifest takes its rectangles from here rather than recomputing them.
+//! and weight. Tests assert the layout on these facts rather than on PDF bytes. (The signing
+//! zones are read through Typst's introspector, in `sign`.)
 
 use typst::layout::{Frame, FrameItem, Point, Transform};
 use typst::text::FontStyle;

@@ -176,11 +176,7 @@ pub fn typeset(engine: &Engine, p: &Prepared) -> Result<PagedDocument, Vec<Diagn
             "the embedded font Liberation Serif is missing",
         )]);
     }
-    let today = typeset::datetime(p.doc.issued.or(p.doc.year.map(|y| Date {
-        year: y,
-        month: 1,
-        day: 1,
-    })));
+    let today = typeset::datetime(p.doc.edition_date());
     typeset::compile(engine, &p.source, &p.layout, today)
         .map_err(|errors| typeset::to_diagnostics(&errors, &p.spans, &p.template, &p.source))
 }
@@ -211,18 +207,11 @@ pub fn archival_date(doc: &Document) -> Option<typst::foundations::Datetime> {
             (rem % 60) as u8,
         );
     }
-    let date = doc
-        .issued
-        .or(doc.year.map(|y| Date {
-            year: y,
-            month: 1,
-            day: 1,
-        }))
-        .unwrap_or(Date {
-            year: 2000,
-            month: 1,
-            day: 1,
-        });
+    let date = doc.edition_date().unwrap_or(Date {
+        year: 2000,
+        month: 1,
+        day: 1,
+    });
     typst::foundations::Datetime::from_ymd(date.year, date.month as u8, date.day as u8)
 }
 

@@ -995,8 +995,7 @@ impl Draft {
         let mut seen = BTreeMap::new();
         for s in &self.sections {
             if let Some(id) = &s.id {
-                if let Some(prev) = seen.insert(id.value.clone(), id.clone()) {
-                    let _ = prev;
+                if seen.insert(id.value.clone(), ()).is_some() {
                     errors.push(
                         Diagnostic::error(
                             "duplicate-section",

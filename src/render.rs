@@ -294,6 +294,18 @@ pub struct Document {
     pub year: Option<i32>,
 }
 
+impl Document {
+    /// The date the document stands for: the issue date, else 1 January of its year (a draft).
+    /// Used for Typst's `today()` and the PDF/A creation date, never the clock.
+    pub fn edition_date(&self) -> Option<Date> {
+        self.issued.or(self.year.map(|year| Date {
+            year,
+            month: 1,
+            day: 1,
+        }))
+    }
+}
+
 /// Renders every plan text with the plan's variables and builds the document model. All
 /// problems are collected so the user sees them together.
 pub fn document(plan: &Plan, env: &Environment<'static>) -> Result<Document, Vec<Diagnostic>> {

@@ -175,14 +175,18 @@ pub fn add_signature_fields(
     if field_ids.is_empty() {
         return Ok(pdf.to_vec());
     }
-    for (page_id, ids) in per_page {
-        doc.opt_clone_object_to_new_document(page_id)
-            .map_err(|e| fail(&e))?;
-        let page = doc
-            .new_document
-            .get_object_mut(page_id)
+    // An object changed by the update is first copied into the new revision, then edited there.
+    fn revised(
+        doc: &mut IncrementalDocument,
+        id: ObjectId,
+    ) -> lopdf::Result<&mut lopdf::Dictionary> {
+        doc.opt_clone_object_to_new_document(id)?;
+        doc.new_document
+            .get_object_mut(id)
             .and_then(Object::as_dict_mut)
-            .map_err(|e| fail(&e))?;
+    }
+    for (page_id, ids) in per_page {
+        let page = revised(&mut doc, page_id).map_err(|e| fail(&e))?;
         let mut annots = match page.get(b"Annots") {
             Ok(Object::Array(a)) => a.clone(),
             Ok(_) => return Err(fail(&"a page's /Annots is not a plain array")),
@@ -191,13 +195,7 @@ pub fn add_signature_fields(
         annots.extend(ids.into_iter().map(Object::Reference));
         page.set("Annots", annots);
     }
-    doc.opt_clone_object_to_new_document(catalog_id)
-        .map_err(|e| fail(&e))?;
-    let catalog = doc
-        .new_document
-        .get_object_mut(catalog_id)
-        .and_then(Object::as_dict_mut)
-        .map_err(|e| fail(&e))?;
+    let catalog = revised(&mut doc, catalog_id).map_err(|e| fail(&e))?;
     catalog.set(
         "AcroForm",
         dictionary! {
