@@ -15,6 +15,7 @@ use crate::export::{self, Format};
 use crate::pipeline::{self, Settings};
 use crate::plan::{self, Layer, Plan, RawPlan};
 use crate::render;
+use crate::tree::{Node, Val};
 use crate::typeset::Engine;
 
 #[derive(Debug, Deserialize)]
@@ -69,13 +70,26 @@ fn row_extents(text: &str) -> Option<Vec<(std::ops::Range<usize>, bool)>> {
 /// again, until the rest parses.
 fn parse_batch(
     file: &Arc<SourceFile>,
-) -> Result<(RawBatch, BTreeMap<usize, Diagnostic>), Diagnostic> {
+) -> Result<(RawBatch, Vec<Node>, BTreeMap<usize, Diagnostic>), Diagnostic> {
     let extents = row_extents(&file.text);
     let mut text = file.text.clone();
     let mut failed: BTreeMap<usize, Diagnostic> = BTreeMap::new();
     loop {
         match toml::from_str::<BatchFile>(&text) {
-            Ok(b) => return Ok((b.batch, failed)),
+            Ok(b) => {
+                // The rows as trees too (same offsets): the layout's fields and the schema
+                // check read them.
+                let trees = Node::parse_text(&text, file)
+                    .and_then(|t| match t.get("batch").and_then(|b| b.get("rows")) {
+                        Some(Node {
+                            val: Val::Array(rows),
+                            ..
+                        }) => Some(rows.clone()),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                return Ok((b.batch, trees, failed));
+            }
             Err(e) => {
                 let at = e.span().map(|s| s.start);
                 let row = match (&extents, at) {
@@ -137,8 +151,9 @@ pub enum Recipe {
 #[derive(Debug)]
 pub struct BatchInfo {
     file: Arc<SourceFile>,
-    base: Result<Layer, Diagnostic>,
+    base: Result<Layer, Vec<Diagnostic>>,
     rows: Vec<RawPlan>,
+    row_trees: Vec<Node>,
     plan_loc: Loc,
 }
 
@@ -170,22 +185,34 @@ impl Job {
     fn load_raw(&self, settings: &Settings) -> Result<Plan, Vec<Diagnostic>> {
         match &self.recipe {
             Recipe::Failed(d) => Err(d.clone()),
-            Recipe::Plan(path) => plan::load(path, &settings.root),
+            Recipe::Plan(path) => plan::load_with(path, &settings.root, &*settings.layouts()?),
             Recipe::Row(b, i) => match &b.base {
                 Ok(base) => {
+                    let layouts = settings.layouts()?;
                     let row = b.rows[*i].clone();
+                    let tree = b
+                        .row_trees
+                        .get(*i)
+                        .cloned()
+                        .unwrap_or_else(|| Node::empty_table(&b.file));
+                    plan::check_tree(&tree, &layouts)?;
                     plan::load_layers(
                         base.clone(),
                         &settings.root,
                         &[Layer {
                             raw: row,
+                            tree,
                             file: b.file.clone(),
                         }],
+                        &layouts,
                     )
                 }
                 Err(d) => Err(vec![Diagnostic::error(
                     "batch-plan",
-                    format!("cannot load the batch's plan: {}", d.message),
+                    format!(
+                        "cannot load the batch's plan: {}",
+                        d.first().map(|d| d.message.as_str()).unwrap_or("")
+                    ),
                 )
                 .at(b.plan_loc.clone())]),
             },
@@ -275,7 +302,7 @@ fn expand_file(path: &Path, settings: &Settings, jobs: &mut Vec<Job>) {
             source: path.to_path_buf(),
         });
     }
-    let (b, failed_rows) = match parse_batch(&file) {
+    let (b, row_trees, failed_rows) = match parse_batch(&file) {
         Ok(b) => b,
         Err(d) => return jobs.push(failed_job(path, d)),
     };
@@ -300,7 +327,11 @@ fn expand_file(path: &Path, settings: &Settings, jobs: &mut Vec<Job>) {
             .hint("keep plans inside the root, or pass --root DIR"),
         ));
     }
-    let base = plan::read_source(&base_path).and_then(|f| plan::parse_layer(&f));
+    let base = match (plan::read_source(&base_path), settings.layouts()) {
+        (Ok(f), Ok(layouts)) => plan::parse_layer(&f, &layouts),
+        (Err(d), _) => Err(vec![d]),
+        (_, Err(d)) => Err(d),
+    };
     if b.rows.is_empty() {
         return jobs.push(failed_job(
             path,
@@ -313,6 +344,7 @@ fn expand_file(path: &Path, settings: &Settings, jobs: &mut Vec<Job>) {
         file: file.clone(),
         base,
         rows: b.rows,
+        row_trees,
         plan_loc,
     });
     for i in 0..info.rows.len() {

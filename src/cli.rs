@@ -11,12 +11,13 @@ use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, termcolor};
 
-use crate::batch::{self, Outcome};
-use crate::diag::{display_path, Diagnostic, Severity};
-use crate::export::Format;
-use crate::pipeline::{self, Settings};
-use crate::typeset::Engine;
-use crate::vietnamese::Date;
+use vanban::batch::{self, Outcome};
+use vanban::diag::{display_path, Diagnostic, Severity};
+use vanban::export::Format;
+use vanban::layout::Layouts;
+use vanban::pipeline::{self, Settings};
+use vanban::typeset::Engine;
+use vanban::vietnamese::Date;
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILED: i32 = 1;
@@ -39,8 +40,40 @@ pub enum Command {
     Build(BuildArgs),
     /// Parse, merge and lint plans without writing anything.
     Check(CheckArgs),
-    /// Scaffold a derived plan that extends another one, with the fields to fill marked.
+    /// Scaffold a plan: a derived one (--from PARENT) or a new one of any type (--type KEY).
     New(NewArgs),
+    /// List the 29 document types with their layout model and plan keys.
+    Types(TypesArgs),
+    /// List the diagnostic codes with their severity.
+    Codes,
+}
+
+#[derive(Debug, Args)]
+pub struct TypesArgs {
+    /// Print the Markdown table of the README.
+    #[arg(long)]
+    pub markdown: bool,
+    #[command(flatten)]
+    pub project: ProjectArgs,
+}
+
+/// The output formats, as the command line names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum FormatArg {
+    #[default]
+    Pdf,
+    Png,
+    Typ,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Pdf => Format::Pdf,
+            FormatArg::Png => Format::Png,
+            FormatArg::Typ => Format::Typ,
+        }
+    }
 }
 
 /// Options shared by every command that reads plans.
@@ -79,8 +112,8 @@ pub struct BuildArgs {
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Pdf)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = FormatArg::Pdf)]
+    pub format: FormatArg,
     /// Worker threads for many documents (default: all cores).
     #[arg(short, long, env = "VANBAN_JOBS")]
     pub jobs: Option<usize>,
@@ -124,8 +157,16 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct NewArgs {
     /// The plan to derive from (e.g. the province's plan).
-    #[arg(long, value_name = "PLAN")]
-    pub from: PathBuf,
+    #[arg(
+        long,
+        value_name = "PLAN",
+        required_unless_present = "doc_type",
+        conflicts_with = "doc_type"
+    )]
+    pub from: Option<PathBuf>,
+    /// A document type key (`vanban types` lists them): a whole new plan of that type.
+    #[arg(long = "type", value_name = "KEY")]
+    pub doc_type: Option<String>,
     /// The new plan file to write.
     #[arg(value_name = "OUT")]
     pub out: PathBuf,
@@ -141,8 +182,8 @@ fn settings(p: &ProjectArgs) -> Settings {
     }
     s.sets = p.sets.clone();
     s.tone = p.tone.map(|t| match t {
-        ToneArg::Old => crate::tone::Style::Old,
-        ToneArg::New => crate::tone::Style::New,
+        ToneArg::Old => vanban::tone::Style::Old,
+        ToneArg::New => vanban::tone::Style::New,
     });
     s
 }
@@ -160,7 +201,28 @@ pub fn main() -> i32 {
         Command::Build(a) => build(a),
         Command::Check(a) => check(a),
         Command::New(a) => new(a),
+        Command::Types(a) => types(a),
+        Command::Codes => {
+            print!("{}", vanban::diag::codes_table());
+            EXIT_OK
+        }
     }
+}
+
+fn types(a: TypesArgs) -> i32 {
+    if let Err(code) = check_project(&a.project) {
+        return code;
+    }
+    let settings = settings(&a.project);
+    match settings.layouts() {
+        Ok(layouts) if a.markdown => print!("{}", vanban::doctype::types_table(&layouts)),
+        Ok(layouts) => print!("{}", vanban::doctype::types_text(&layouts)),
+        Err(d) => {
+            report(&d);
+            return EXIT_FAILED;
+        }
+    }
+    EXIT_OK
 }
 
 /// A `--root` or `--templates` that does not exist is a typo, not an empty project.
@@ -178,6 +240,14 @@ fn check_project(p: &ProjectArgs) -> Result<(), i32> {
                 t.display()
             )));
         }
+        // Templates are read like everything else a plan refers to: inside the root only.
+        if !vanban::plan::inside_root(t, &p.root) {
+            return Err(usage(&format!(
+                "--templates {} is outside the project root {}; keep templates inside it, or pass --root DIR",
+                t.display(),
+                p.root.display()
+            )));
+        }
     }
     Ok(())
 }
@@ -190,7 +260,8 @@ fn build(a: BuildArgs) -> i32 {
     settings.pdf_a = a.pdf_a;
     settings.manifest = a.manifest;
     settings.signature_fields = a.signature_fields;
-    if (a.manifest || a.pdf_a || a.signature_fields) && a.format != Format::Pdf {
+    let format = Format::from(a.format);
+    if (a.manifest || a.pdf_a || a.signature_fields) && format != Format::Pdf {
         return usage("--manifest, --pdf-a and --signature-fields go with --format pdf");
     }
     if let (Some(n), Some(on)) = (a.issue, &a.on) {
@@ -208,12 +279,8 @@ fn build(a: BuildArgs) -> i32 {
             jobs.len()
         ));
     }
-    let clashes = batch::assign_outputs(
-        &mut jobs,
-        a.output.as_deref(),
-        a.out_dir.as_deref(),
-        a.format,
-    );
+    let clashes =
+        batch::assign_outputs(&mut jobs, a.output.as_deref(), a.out_dir.as_deref(), format);
     if !clashes.is_empty() {
         report(&clashes);
         return EXIT_FAILED;
@@ -249,7 +316,7 @@ fn build(a: BuildArgs) -> i32 {
             None => {}
         }
     };
-    let outcomes = batch::run(&engine, jobs, &settings, a.format, threads, &progress);
+    let outcomes = batch::run(&engine, jobs, &settings, format, threads, &progress);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -291,6 +358,7 @@ fn check(a: CheckArgs) -> i32 {
     }
     let settings = settings(&a.project);
     let jobs = batch::expand(&a.plans, &settings);
+    let engine = Engine::new();
     let mut all: Vec<(String, Vec<Diagnostic>)> = Vec::new();
     let mut errors = 0;
     for job in jobs {
@@ -303,7 +371,9 @@ fn check(a: CheckArgs) -> i32 {
         {
             Err(d) => diags.extend(d),
             Ok(plan) => {
-                diags.extend(crate::lint::lint(&plan));
+                diags.extend(vanban::lint::lint(&plan));
+                // What `build` refuses, `check` reports: a character the fonts cannot draw.
+                diags.extend(pipeline::coverage(&engine, &plan));
                 if let Err(d) = pipeline::prepare(&plan, &settings, &job.ident) {
                     diags.extend(d);
                 }
@@ -361,7 +431,14 @@ fn json_diag(label: &str, d: &Diagnostic) -> serde_json::Value {
 }
 
 fn new(a: NewArgs) -> i32 {
-    match crate::scaffold::write(&a.from, &a.out, a.force) {
+    let result = match (&a.from, &a.doc_type) {
+        (Some(from), _) => vanban::scaffold::write(from, &a.out, a.force),
+        (None, Some(key)) => {
+            vanban::scaffold::write_type(key, &a.out, a.force, &Layouts::default())
+        }
+        (None, None) => return usage("give --from PLAN or --type KEY"),
+    };
+    match result {
         Ok(()) => {
             eprintln!(
                 "wrote {}: fill in every «điền: …» marker, then run `vanban check {}`",

@@ -241,3 +241,170 @@ pub fn did_you_mean<'a>(
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
+
+/// One diagnostic code: its name, how severe it is, and what it means. The registry below is
+/// the single list: the README's table is checked against it and `vanban codes` prints it.
+#[derive(Debug, Clone, Copy)]
+pub struct Code {
+    pub name: &'static str,
+    pub severity: Severity,
+    pub doc: &'static str,
+}
+
+const fn e(name: &'static str, doc: &'static str) -> Code {
+    Code {
+        name,
+        severity: Severity::Error,
+        doc,
+    }
+}
+
+const fn w(name: &'static str, doc: &'static str) -> Code {
+    Code {
+        name,
+        severity: Severity::Warning,
+        doc,
+    }
+}
+
+/// Every code vanban reports, grouped as a user meets them.
+pub static CODES: &[Code] = &[
+    // Reading plan files.
+    e("io", "a file cannot be read or written (missing, a folder, a pipe or device, no permission, disk full)"),
+    e("not-utf8", "the file is not UTF-8 text (TCVN3/VNI files must be converted first)"),
+    e("too-large", "a file or a rendered text is over its limit"),
+    e("too-long", "a single-line field (title, names, recipients …) is over 1,000 characters"),
+    e("toml", "the file is not valid TOML"),
+    e("unknown-key", "a key the plan's layout does not have; the hint names the closest, or says to move a top-level key above a [table]"),
+    e("wrong-type", "a value of the wrong type (text, number, list, table)"),
+    e("missing-key", "a key the document needs is missing"),
+    e("empty", "a required text or list is empty"),
+    e("bad-value", "a value outside its list (urgency, secrecy, verb …)"),
+    e("bad-number", "`number` is neither \"\" nor a positive whole number"),
+    e("bad-date", "a date that is not YYYY-MM-DD (or YYYY for a draft), or does not exist"),
+    e("seal-size", "`signer.seal_mm` outside 10–60 mm"),
+    e("unknown-type", "`type` is not one of the 29 document types"),
+    e("type-not-built", "no layout folder lays out this type"),
+    e("not-allowed", "a part the type's layout does not have (Kính gửi on a Quyết định, sections in a Giấy mời …)"),
+    // Derived plans and batches.
+    e("extends", "`extends` is empty or its target cannot be loaded"),
+    e("extends-cycle", "`extends` leads back to a plan of the chain"),
+    e("extends-depth", "the `extends` chain is deeper than 32 plans"),
+    e("outside-root", "a plan, template or output path leaves the project root"),
+    e("duplicate-section", "two sections (or articles, appendices) with one id"),
+    e("unknown-section", "`remove`, `before` or `after` names an id no entry has"),
+    e("section-id", "`remove = true` without the id of what to remove"),
+    e("batch-plan", "the batch's base plan cannot be loaded"),
+    e("batch-extends", "a batch row has `extends` (rows extend the batch's plan)"),
+    e("batch-output", "a batch row's output name cannot be rendered or leaves the out dir"),
+    e("empty-batch", "a batch file without rows"),
+    e("empty-folder", "a folder with no plan files"),
+    e("output", "an output path that exists, clashes or would overwrite an input"),
+    e("output-clash", "two documents of one run would write the same file"),
+    // Templating and typesetting.
+    e("undefined", "a plan text uses a variable that is not defined"),
+    e("template-syntax", "a template (plan text or project template) has a syntax error"),
+    e("template-include", "a plan text tries to include or import a file"),
+    e("template-fuel", "a plan text's template runs too long"),
+    e("template", "another template error"),
+    e("template-not-found", "`template` names no template or layout"),
+    e("typst", "typesetting failed (traced to the template line that wrote the code)"),
+    e("font", "the embedded font family is missing"),
+    e("glyph", "a character the embedded fonts cannot draw"),
+    e("pdf", "PDF export failed"),
+    e("pdf-a", "PDF/A export needs a date"),
+    e("png", "PNG export failed"),
+    e("manifest", "the signing manifest cannot be written"),
+    e("signature-fields", "the signature fields cannot be added"),
+    e("internal", "a bug in vanban: the document failed alone, please report it"),
+    // Lint: errors stop `build`.
+    e("mojibake", "TCVN3 (ABC, .VnTime) or VNI text pasted as Unicode; the hint shows the decoded Vietnamese"),
+    e("invisible", "zero-width characters, soft hyphens, control characters, bidi controls"),
+    e("artefact", "`CỘNG HÕA` / `HÕA`, the PDF-extraction artefact for `CỘNG HÒA`"),
+    e("unfilled", "a `«điền: …»` marker left by `vanban new`"),
+    // Lint: warnings show in `check` only.
+    w("tone-mixed", "old (`hòa`, `Ủy`) and new (`hoà`, `Uỷ`) placement mixed, with counts and places; `--tone old|new` rewrites, only when asked"),
+    w("fixed-phrase", "quốc hiệu or tiêu ngữ typed into the plan (the template prints them)"),
+    w("nbsp", "no-break spaces"),
+    w("double-space", "doubled spaces"),
+    w("unbalanced", "unbalanced brackets or quotes"),
+    w("authority", "an authority line not `TM.`/`KT.`/`Q.`/`TL.`/`TUQ.`"),
+    w("deputy", "a `Phó …` signer without `KT.`"),
+    w("recipients", "a `Lưu` line among the recipients"),
+    w("closing", "a body not ending `./.`"),
+    w("symbol", "a `symbol` not shaped like `KH-UBND`, `QyĐ-UBND`, `UBND-VX`"),
+    w("capital", "`nhân dân`, `nhà nước`, `ủy ban nhân dân` not capitalised (Phụ lục II)"),
+    w("stale-year", "the edition year written literally instead of `{{ year }}`"),
+];
+
+pub fn code(name: &str) -> Option<&'static Code> {
+    CODES.iter().find(|c| c.name == name)
+}
+
+/// The registry as the README's Markdown table.
+pub fn codes_table() -> String {
+    let mut s = String::from("| code | severity | what |\n|---|---|---|\n");
+    for c in CODES {
+        let sev = match c.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        s.push_str(&format!(
+            "| `{}` | {sev} | {} |\n",
+            c.name,
+            c.doc.replace('|', "\\|")
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod registry_tests {
+    use super::*;
+
+    /// Every code written in the source is in the registry, with the severity it is used at.
+    #[test]
+    fn every_code_in_the_source_is_registered() {
+        let mut missing = Vec::new();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (pat, sev) in [
+                ("Diagnostic::error(", Some(Severity::Error)),
+                ("Diagnostic::warning(", Some(Severity::Warning)),
+                ("code = \"", None),
+            ] {
+                for (i, _) in text.match_indices(pat) {
+                    let rest = text[i + pat.len()..].trim_start();
+                    let rest = rest.strip_prefix('"').unwrap_or(rest);
+                    let Some(end) = rest.find('"') else { continue };
+                    let name = &rest[..end];
+                    if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                    {
+                        continue;
+                    }
+                    match (code(name), sev) {
+                        (None, _) => missing.push(format!("{}: {name}", path.display())),
+                        (Some(c), Some(s)) if c.severity != s => {
+                            missing.push(format!("{}: {name} used as {s:?}", path.display()))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "unregistered codes: {missing:#?}");
+    }
+
+    #[test]
+    fn the_readme_table_is_the_registry() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        assert!(
+            readme.contains(&codes_table()),
+            "README.md must contain the table `vanban codes` prints:\n{}",
+            codes_table()
+        );
+    }
+}

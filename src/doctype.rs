@@ -1,8 +1,8 @@
 //! The 29 administrative document types of Decree 30 (Art. 7, Annex III §I) as data, so the
 //! printed name, the symbol and the layout model come from one table instead of from code.
 
-/// Which model of Annex III lays the document out. Only `M1_4` is built; the rest are known
-/// so that a plan naming them gets a precise "not built yet" instead of a wrong layout.
+/// Which model of Annex III the decree gives the type; the layout folder that builds it is
+/// found through `templates/*/layout.toml` (see [`crate::layout`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Model {
     /// Nghị quyết (Mẫu 1.1).
@@ -53,8 +53,6 @@ pub struct DocType {
     /// Abbreviation in the symbol (`KH` in `KH-UBND`); empty for Công văn and Thư công.
     pub abbrev: &'static str,
     pub model: Model,
-    /// Default minijinja template for the body.
-    pub template: &'static str,
 }
 
 macro_rules! t {
@@ -64,7 +62,6 @@ macro_rules! t {
             name: $name,
             abbrev: $abbrev,
             model: Model::$model,
-            template: "ke-hoach",
         }
     };
 }
@@ -120,10 +117,6 @@ impl DocType {
             format!("{}-{}", self.abbrev, issuer_abbrev)
         }
     }
-
-    pub fn is_built(&self) -> bool {
-        self.model == Model::M1_4
-    }
 }
 
 #[cfg(test)]
@@ -147,4 +140,61 @@ mod tests {
         assert_eq!(lookup("ke-hoach").unwrap().symbol("SGDĐT"), "KH-SGDĐT");
         assert_eq!(lookup("quy-dinh").unwrap().symbol("UBND"), "QyĐ-UBND");
     }
+}
+
+/// The types with the layout that builds each, as the README's Markdown table.
+pub fn types_table(layouts: &crate::layout::Layouts) -> String {
+    let mut s = String::from(
+        "| type | printed name | symbol | model | layout folder |\n|---|---|---|---|---|\n",
+    );
+    for t in TYPES.iter() {
+        let (model, folder) = match layouts.for_type(t.key) {
+            Some(l) => (
+                format!("Mẫu {}", l.spec.model),
+                format!("`templates/{}/`", l.name),
+            ),
+            None => ("—".to_string(), "—".to_string()),
+        };
+        let symbol = if t.abbrev.is_empty() {
+            "UBND-…".to_string()
+        } else {
+            format!("{}-UBND", t.abbrev)
+        };
+        let model = if t.model == Model::None {
+            format!("{model} (closest; no model in Phụ lục III)")
+        } else {
+            model
+        };
+        s.push_str(&format!(
+            "| `{}` | {} | {symbol} | {model} | {folder} |\n",
+            t.key, t.name
+        ));
+    }
+    s
+}
+
+/// The types for a terminal: key, name, model, and the keys the layout adds.
+pub fn types_text(layouts: &crate::layout::Layouts) -> String {
+    let mut s = String::new();
+    for t in TYPES.iter() {
+        let Some(l) = layouts.for_type(t.key) else {
+            s.push_str(&format!("{:<16} {:<16} (no layout)\n", t.key, t.name));
+            continue;
+        };
+        let keys: Vec<&str> = l.spec.fields.keys().map(String::as_str).collect();
+        s.push_str(&format!(
+            "{:<16} {:<16} Mẫu {:<5} templates/{}/{}\n",
+            t.key,
+            t.name,
+            l.spec.model,
+            l.name,
+            if keys.is_empty() {
+                String::new()
+            } else {
+                format!("  keys: {}", keys.join(", "))
+            }
+        ));
+    }
+    s.push_str("\n`vanban new --type KEY OUT.toml` writes a plan of any type to fill in.\n");
+    s
 }

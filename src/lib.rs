@@ -8,11 +8,11 @@
 //! [`typeset`] (typst in-process with our own `World`) → [`export`] (PDF, PNG).
 
 pub mod batch;
-pub mod cli;
 pub mod diag;
 pub mod doctype;
 pub mod export;
 pub mod inspect;
+pub mod layout;
 pub mod lint;
 pub mod markup;
 pub mod mojibake;
@@ -20,8 +20,10 @@ pub mod pipeline;
 pub mod plan;
 pub mod render;
 pub mod scaffold;
+pub mod schema;
 pub mod sign;
 pub mod tone;
+pub mod tree;
 pub mod typeset;
 pub mod vietnamese;
 

@@ -32,8 +32,8 @@ use crate::mojibake;
 use crate::plan::{Plan, Text};
 use crate::tone::{self, Style};
 
-/// Every text field of a plan with its name.
-pub fn texts(plan: &Plan) -> Vec<(String, &Text)> {
+/// Every text field of a plan with its name: the core's, then the layout's own fields.
+pub fn texts(plan: &Plan) -> Vec<(String, std::borrow::Cow<'_, Text>)> {
     let mut v: Vec<(String, &Text)> = vec![
         ("issuer.abbrev".into(), &plan.abbrev),
         ("title".into(), &plan.title),
@@ -70,7 +70,64 @@ pub fn texts(plan: &Plan) -> Vec<(String, &Text)> {
     if let Some(t) = &plan.symbol {
         v.push(("symbol".into(), t));
     }
-    v
+    for t in &plan.basis_list {
+        v.push(("basis".into(), t));
+    }
+    for t in &plan.addressees {
+        v.push(("addressees".into(), t));
+    }
+    if let Some(t) = &plan.circulation {
+        v.push(("circulation".into(), t));
+    }
+    if let Some(t) = &plan.contact {
+        v.push(("contact".into(), t));
+    }
+    let mut out: Vec<(String, std::borrow::Cow<'_, Text>)> = v
+        .into_iter()
+        .map(|(n, t)| (n, std::borrow::Cow::Borrowed(t)))
+        .collect();
+    extra_texts(&plan.extras, "", &mut out);
+    out
+}
+
+/// The texts of the layout's fields (`event.place`, `articles[dieu-1].text` …).
+fn extra_texts(
+    node: &crate::tree::Node,
+    path: &str,
+    out: &mut Vec<(String, std::borrow::Cow<'_, Text>)>,
+) {
+    use crate::tree::Val;
+    match &node.val {
+        Val::Str(_) => {
+            if let Some(t) = node.text() {
+                out.push((path.to_string(), std::borrow::Cow::Owned(t)));
+            }
+        }
+        Val::Table(entries) => {
+            for (k, v) in entries {
+                if matches!(k.name.as_str(), "id" | "after" | "before") {
+                    continue;
+                }
+                let p = if path.is_empty() {
+                    k.name.clone()
+                } else {
+                    format!("{path}.{}", k.name)
+                };
+                extra_texts(v, &p, out);
+            }
+        }
+        Val::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let id = item
+                    .get("id")
+                    .and_then(|x| x.as_str())
+                    .map(str::to_string)
+                    .unwrap_or_else(|| i.to_string());
+                extra_texts(item, &format!("{path}[{id}]"), out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Only the findings that stop a build (what `build` needs): the warning rules, tone-mixed
@@ -138,7 +195,7 @@ fn fields(plan: &Plan) -> Vec<Field> {
     texts(plan)
         .into_iter()
         .map(|(name, t)| {
-            let text = locate_item(t, &mut cursors);
+            let text = locate_item(&t, &mut cursors);
             let masked = mask_templates(&text.value);
             Field { name, text, masked }
         })

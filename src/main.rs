@@ -1,3 +1,7 @@
+//! The `vanban` command: argument parsing and reporting live here, the work in the library.
+
+mod cli;
+
 fn main() {
-    std::process::exit(vanban::cli::main());
+    std::process::exit(cli::main());
 }

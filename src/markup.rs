@@ -60,17 +60,26 @@ impl Block {
 enum Kind {
     Heading(u8),
     Item,
+    /// An indented `  + ` inside an article: a điểm under the khoản above it.
+    SubItem,
     Dash,
     Para,
 }
 
 /// Splits text into paragraphs with their kind. A blank line ends a paragraph; a line starting
 /// with a marker starts a new one; other lines continue the paragraph with a space.
-fn paragraphs(text: &str) -> Vec<(Kind, String)> {
+fn paragraphs(text: &str, nested: bool) -> Vec<(Kind, String)> {
     let mut out: Vec<(Kind, String)> = Vec::new();
     let mut open = false;
     for line in text.lines() {
         let t = line.trim();
+        if nested && line.starts_with([' ', '\t']) {
+            if let Some(r) = t.strip_prefix("+ ") {
+                out.push((Kind::SubItem, r.trim().to_string()));
+                open = true;
+                continue;
+            }
+        }
         if t.is_empty() {
             open = false;
             continue;
@@ -200,10 +209,20 @@ fn italic_runs(text: &str, bold: bool, out: &mut Vec<Run>) {
 /// 3 is `1.1.`, 4 and deeper are `a)`. Headings and `+` items of one level share a counter
 /// that restarts under each new parent.
 pub fn parse(text: &str) -> Vec<Block> {
+    parse_with(text, false)
+}
+
+/// The body of an article (`Điều N.`): `+ ` items are khoản `1.`, `2.` …; indented `  + `
+/// items under a khoản are its điểm `a)`, `b)` … (Phụ lục I, II.6.đ).
+pub fn parse_articles(text: &str) -> Vec<Block> {
+    parse_with(text, true)
+}
+
+fn parse_with(text: &str, nested: bool) -> Vec<Block> {
     let mut counters = [0usize; 8];
     let mut current: usize = 1;
     let mut blocks = Vec::new();
-    for (kind, body) in paragraphs(text) {
+    for (kind, body) in paragraphs(text, nested) {
         let runs = inline(&body);
         match kind {
             Kind::Heading(level) => {
@@ -221,6 +240,18 @@ pub fn parse(text: &str) -> Vec<Block> {
             }
             Kind::Item => {
                 let l = (current + 1).min(counters.len() - 1);
+                counters[l] += 1;
+                for c in counters.iter_mut().skip(l + 1) {
+                    *c = 0;
+                }
+                blocks.push(Block::Item {
+                    level: l as u8,
+                    label: label(&counters, l),
+                    runs,
+                });
+            }
+            Kind::SubItem => {
+                let l = 4;
                 counters[l] += 1;
                 for c in counters.iter_mut().skip(l + 1) {
                     *c = 0;
@@ -335,6 +366,18 @@ mod tests {
                 bold: false,
                 italic: false
             }]
+        );
+    }
+
+    #[test]
+    fn articles_have_khoan_and_diem() {
+        let b: Vec<String> = parse_articles("Mở đầu:\n+ Một:\n  + x\n  + y\n+ Hai\n  + z")
+            .iter()
+            .map(|b| b.plain())
+            .collect();
+        assert_eq!(
+            b,
+            vec!["Mở đầu:", "1. Một:", "a) x", "b) y", "2. Hai", "a) z"]
         );
     }
 

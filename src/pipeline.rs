@@ -8,6 +8,7 @@ use typst_layout::PagedDocument;
 
 use crate::diag::Diagnostic;
 use crate::export::{self, Format};
+use crate::layout::Layouts;
 use crate::plan::Plan;
 use crate::render::{self, Document};
 use crate::typeset::{self, Engine};
@@ -32,9 +33,21 @@ pub struct Settings {
     pub signature_fields: bool,
     /// `--tone old|new`: rewrite every oa/oe/uy syllable to one tone-mark placement.
     pub tone: Option<crate::tone::Style>,
+    /// The layouts of the run, read once from the built-ins and the templates folder.
+    layouts: std::sync::OnceLock<Result<std::sync::Arc<Layouts>, Diagnostic>>,
 }
 
 impl Settings {
+    /// The built-in layouts with the project's layout folders applied.
+    pub fn layouts(&self) -> Result<std::sync::Arc<Layouts>, Vec<Diagnostic>> {
+        self.layouts
+            .get_or_init(|| {
+                Layouts::with_project(self.templates.as_deref()).map(std::sync::Arc::new)
+            })
+            .clone()
+            .map_err(|d| vec![d])
+    }
+
     pub fn new(root: impl Into<PathBuf>) -> Settings {
         let root = root.into();
         let templates = root.join("templates");
@@ -53,6 +66,8 @@ pub struct Prepared {
     pub source: String,
     pub spans: Vec<minijinja::OutputSpan>,
     pub layout: String,
+    /// The layout folder's Typst files (`lib.typ` …), served as `/layout/<file>`.
+    pub files: Vec<(String, String)>,
     pub template: String,
     /// Stable identifier for the PDF (the plan's file name and batch row).
     pub ident: String,
@@ -83,6 +98,8 @@ pub fn apply_settings(plan: &mut Plan, settings: &Settings) {
         plan.vars.insert(k.clone(), v.clone());
     }
     if let Some(style) = settings.tone {
+        plan.extras
+            .rewrite_strings(&|s| crate::tone::rewrite(s, style));
         for t in plan.texts_mut() {
             let rewritten = crate::tone::rewrite(&t.value, style);
             if rewritten != t.value {
@@ -118,11 +135,13 @@ pub fn prepare(plan: &Plan, settings: &Settings, ident: &str) -> Result<Prepared
             },
         )?;
     let layout = layout_library(settings).map_err(|d| vec![d])?;
+    let files = plan.layout.typst_files().map_err(|d| vec![d])?;
     Ok(Prepared {
         doc,
         source,
         spans,
         layout,
+        files,
         template: plan.template.clone(),
         ident: ident.to_string(),
     })
@@ -133,9 +152,7 @@ pub fn layout_library(settings: &Settings) -> Result<String, Diagnostic> {
     if let Some(dir) = &settings.templates {
         let p = dir.join("nd30.typ");
         if p.is_file() && crate::plan::inside_root(&p, dir) {
-            return std::fs::read_to_string(&p).map_err(|e| {
-                Diagnostic::error("io", format!("cannot read {}: {e}", p.display())).in_file(&p)
-            });
+            return crate::plan::read_limited(&p);
         }
     }
     Ok(render::builtin("nd30.typ").unwrap_or_default().to_string())
@@ -177,7 +194,7 @@ pub fn typeset(engine: &Engine, p: &Prepared) -> Result<PagedDocument, Vec<Diagn
         )]);
     }
     let today = typeset::datetime(p.doc.edition_date());
-    typeset::compile(engine, &p.source, &p.layout, today)
+    typeset::compile(engine, &p.source, &p.layout, &p.files, today)
         .map_err(|errors| typeset::to_diagnostics(&errors, &p.spans, &p.template, &p.source))
 }
 
@@ -299,7 +316,7 @@ pub fn build_file(
     settings: &Settings,
     format: Format,
 ) -> crate::diag::Result<Vec<u8>> {
-    let mut plan = crate::plan::load(path, &settings.root)?;
+    let mut plan = crate::plan::load_with(path, &settings.root, &*settings.layouts()?)?;
     apply_settings(&mut plan, settings);
     let name = path
         .file_name()

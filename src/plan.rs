@@ -15,6 +15,8 @@ use toml::Spanned;
 
 use crate::diag::{did_you_mean, Diagnostic, Loc, SourceFile};
 use crate::doctype::{self, DocType};
+use crate::layout::{BasisPolicy, Layout, Layouts, Policy};
+use crate::tree::{Node, Val};
 use crate::vietnamese::{nfc, Date};
 
 /// Plans larger than this are refused before parsing: a real plan is a few tens of kilobytes,
@@ -26,8 +28,9 @@ pub const MAX_EXTENDS_DEPTH: usize = 32;
 // ---------------------------------------------------------------------------------------------
 // Raw layers, as written in one file.
 
+/// The typed core of one layer. Unknown top-level keys are not refused here: they are the
+/// layout's own fields, checked (all at once) by [`crate::schema`] against the layout.
 #[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawPlan {
     #[serde(rename = "type")]
     pub doc_type: Option<Spanned<String>>,
@@ -39,7 +42,9 @@ pub struct RawPlan {
     pub symbol: Option<Spanned<String>>,
     pub date: Option<Spanned<String>>,
     pub title: Option<Spanned<String>>,
-    pub basis: Option<Spanned<String>>,
+    /// A running paragraph (text) or one line per basis (array); read from the tree.
+    #[serde(skip)]
+    pub basis: Option<()>,
     pub sections: Option<Vec<RawSection>>,
     pub closing: Option<Spanned<String>>,
     pub signer: Option<RawSigner>,
@@ -89,29 +94,62 @@ pub struct RawRecipients {
 #[derive(Debug, Clone)]
 pub struct Layer {
     pub raw: RawPlan,
+    /// The same layer as a tree with positions: the layout's fields and the schema check.
+    pub tree: Node,
     pub file: Arc<SourceFile>,
+}
+
+/// Reads a regular file of at most [`MAX_PLAN_BYTES`]: a FIFO, a device or `/dev/zero` is
+/// refused before anything is read, and the read itself stops past the limit.
+pub fn read_limited_bytes(path: &Path) -> Result<Vec<u8>, Diagnostic> {
+    use std::io::Read as _;
+    let meta = std::fs::metadata(path).map_err(|e| io_diag(path, &e))?;
+    if meta.is_dir() {
+        return Err(Diagnostic::error("io", "this is a folder, not a plan file").in_file(path));
+    }
+    if !meta.is_file() {
+        return Err(Diagnostic::error(
+            "io",
+            format!(
+                "{} is not a regular file (a pipe or a device)",
+                crate::diag::display_path(path)
+            ),
+        )
+        .in_file(path)
+        .hint("name a plan file saved on disk"));
+    }
+    let too_large = |n: u64| {
+        Diagnostic::error(
+            "too-large",
+            format!("the file is {n} bytes; plans are limited to {MAX_PLAN_BYTES} bytes"),
+        )
+        .in_file(path)
+        .hint("split long annexes into their own plans")
+    };
+    if meta.len() as usize > MAX_PLAN_BYTES {
+        return Err(too_large(meta.len()));
+    }
+    let f = std::fs::File::open(path).map_err(|e| io_diag(path, &e))?;
+    let mut bytes = Vec::new();
+    f.take(MAX_PLAN_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_diag(path, &e))?;
+    if bytes.len() > MAX_PLAN_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// [`read_limited_bytes`] as UTF-8 text (template and layout files).
+pub fn read_limited(path: &Path) -> Result<String, Diagnostic> {
+    let bytes = read_limited_bytes(path)?;
+    Ok(source_from_bytes(path, bytes)?.text.clone())
 }
 
 /// Reads a file as a plan source: size-limited, UTF-8 checked, BOM and NFC handled, so that
 /// every later span is an offset into exactly the text we keep.
 pub fn read_source(path: &Path) -> Result<Arc<SourceFile>, Diagnostic> {
-    let meta = std::fs::metadata(path).map_err(|e| io_diag(path, &e))?;
-    if meta.is_dir() {
-        return Err(Diagnostic::error("io", "this is a folder, not a plan file").in_file(path));
-    }
-    if meta.len() as usize > MAX_PLAN_BYTES {
-        return Err(Diagnostic::error(
-            "too-large",
-            format!(
-                "the file is {} bytes; plans are limited to {} bytes",
-                meta.len(),
-                MAX_PLAN_BYTES
-            ),
-        )
-        .in_file(path)
-        .hint("split long annexes into their own plans"));
-    }
-    let bytes = std::fs::read(path).map_err(|e| io_diag(path, &e))?;
+    let bytes = read_limited_bytes(path)?;
     source_from_bytes(path, bytes)
 }
 
@@ -216,13 +254,48 @@ fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or(s).to_string()
 }
 
-/// Parses one plan layer from a source file.
-pub fn parse_layer(file: &Arc<SourceFile>) -> Result<Layer, Diagnostic> {
-    let raw: RawPlan = toml::from_str(&file.text).map_err(|e| toml_diag(file, &e))?;
+/// Parses one plan layer from a source file: every unknown key and wrong type at once (against
+/// the layout the layer names, or every layout when it names none), then the typed core.
+pub fn parse_layer(file: &Arc<SourceFile>, layouts: &Layouts) -> Result<Layer, Vec<Diagnostic>> {
+    let Some(tree) = Node::parse(file) else {
+        // A syntax error: serde's pass reports it with its position.
+        let e = toml::from_str::<RawPlan>(&file.text).err();
+        return Err(vec![match e {
+            Some(e) => toml_diag(file, &e),
+            None => Diagnostic::error("toml", "the file is not valid TOML").in_file(&file.path),
+        }]);
+    };
+    layer_from_tree(tree, file, layouts)
+}
+
+/// A layer from a whole file's tree: the schema check, then the typed core.
+fn layer_from_tree(
+    tree: Node,
+    file: &Arc<SourceFile>,
+    layouts: &Layouts,
+) -> Result<Layer, Vec<Diagnostic>> {
+    check_tree(&tree, layouts)?;
+    let raw: RawPlan = toml::from_str(&file.text).map_err(|e| vec![toml_diag(file, &e)])?;
     Ok(Layer {
         raw,
+        tree,
         file: file.clone(),
     })
+}
+
+/// The schema check of a layer on its own: against the layout its own `type` names, or every
+/// layout's keys when it names none (the type may come from the plan it extends).
+pub fn check_tree(tree: &Node, layouts: &Layouts) -> Result<(), Vec<Diagnostic>> {
+    let layout = tree
+        .get("type")
+        .and_then(Node::as_str)
+        .and_then(|t| layouts.for_type(t.trim()));
+    let problems = crate::schema::check(tree, layout.map(|l| &**l), layouts);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -271,7 +344,11 @@ pub fn inside_root(path: &Path, root: &Path) -> bool {
 }
 
 /// Loads a layer and every ancestor it extends, returned parent-first.
-pub fn load_chain(first: Layer, root: &Path) -> Result<Vec<Layer>, Diagnostic> {
+pub fn load_chain(
+    first: Layer,
+    root: &Path,
+    layouts: &Layouts,
+) -> Result<Vec<Layer>, Vec<Diagnostic>> {
     let root = absolute(root);
     let mut chain = vec![first];
     loop {
@@ -284,10 +361,12 @@ pub fn load_chain(first: Layer, root: &Path) -> Result<Vec<Layer>, Diagnostic> {
         let base = absolute(&child.file.path);
         let target = normalize(&base.parent().unwrap_or(Path::new("/")).join(ext.get_ref()));
         if ext.get_ref().trim().is_empty() {
-            return Err(Diagnostic::error("extends", "`extends` is empty").at(loc));
+            return Err(vec![
+                Diagnostic::error("extends", "`extends` is empty").at(loc)
+            ]);
         }
         if !inside_root(&target, &root) {
-            return Err(Diagnostic::error(
+            return Err(vec![Diagnostic::error(
                 "outside-root",
                 format!(
                     "`extends = \"{}\"` points outside the project root {}",
@@ -301,10 +380,10 @@ pub fn load_chain(first: Layer, root: &Path) -> Result<Vec<Layer>, Diagnostic> {
                 names.join(" → "),
                 target.display()
             ))
-            .hint("keep parent plans inside the root, or pass --root DIR"));
+            .hint("keep parent plans inside the root, or pass --root DIR")]);
         }
         if chain.iter().any(|l| absolute(&l.file.path) == target) {
-            return Err(Diagnostic::error(
+            return Err(vec![Diagnostic::error(
                 "extends-cycle",
                 format!(
                     "`extends` makes a cycle: {} → {}",
@@ -313,24 +392,26 @@ pub fn load_chain(first: Layer, root: &Path) -> Result<Vec<Layer>, Diagnostic> {
                 ),
             )
             .at(loc)
-            .hint("a plan cannot extend itself or one of the plans that extend it"));
+            .hint(
+                "a plan cannot extend itself or one of the plans that extend it",
+            )]);
         }
         if chain.len() > MAX_EXTENDS_DEPTH {
-            return Err(Diagnostic::error(
+            return Err(vec![Diagnostic::error(
                 "extends-depth",
                 format!("`extends` chain is deeper than {MAX_EXTENDS_DEPTH} plans"),
             )
             .at(loc)
-            .note(format!("chain: {}", names.join(" → "))));
+            .note(format!("chain: {}", names.join(" → ")))]);
         }
         let file = read_source(&target).map_err(|d| {
-            Diagnostic::error(
+            vec![Diagnostic::error(
                 "extends",
                 format!("cannot load the plan it extends: {}", d.message),
             )
-            .at(loc.clone())
+            .at(loc.clone())]
         })?;
-        let layer = parse_layer(&file)?;
+        let layer = parse_layer(&file, layouts)?;
         chain.push(layer);
     }
     chain.reverse();
@@ -365,7 +446,11 @@ impl Text {
     }
 
     fn from_spanned(s: &Spanned<String>, file: &Arc<SourceFile>) -> Text {
-        let span = s.span();
+        Text::from_span(s.get_ref(), s.span(), file)
+    }
+
+    /// A text written at `span` of `file` (the literal, quotes included).
+    pub fn from_span(value: &str, span: std::ops::Range<usize>, file: &Arc<SourceFile>) -> Text {
         let raw = file.text.get(span.clone()).unwrap_or("");
         let body_offset = if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
             let mut o = 3;
@@ -381,7 +466,7 @@ impl Text {
         } else {
             0
         };
-        let value = nfc(s.get_ref());
+        let value = nfc(value);
         let closing = &raw[..body_offset.min(3).min(raw.len())];
         let exact = body_offset > 0
             && raw
@@ -426,6 +511,13 @@ pub struct DraftSection {
     pub text: Option<Text>,
 }
 
+/// `basis` as a running paragraph or as one line per legal basis.
+#[derive(Debug, Clone)]
+pub enum Basis {
+    Text(Text),
+    List(Vec<Text>),
+}
+
 /// The result of folding layers: everything optional until validation.
 #[derive(Debug, Clone, Default)]
 pub struct Draft {
@@ -440,9 +532,18 @@ pub struct Draft {
     pub symbol: Option<Text>,
     pub date: Option<Text>,
     pub title: Option<Text>,
-    pub basis: Option<Text>,
+    pub basis: Option<Basis>,
     pub sections: Vec<DraftSection>,
     pub closing: Option<Text>,
+    pub addressees: Option<Vec<Text>>,
+    pub urgency: Option<Text>,
+    pub secrecy: Option<Text>,
+    pub circulation: Option<Text>,
+    pub contact: Option<Text>,
+    /// The layout's own fields, folded layer by layer.
+    pub extras: Option<Node>,
+    /// Ids that an extras entry's `remove`/`before`/`after` named but no entry had.
+    pub extras_missing: Vec<(String, Loc)>,
     pub authority: Option<Located<toml::Value>>,
     pub signer_title: Option<Text>,
     pub signer_name: Option<Text>,
@@ -508,8 +609,40 @@ impl Draft {
         set(&mut self.symbol, text(&r.symbol, f));
         set(&mut self.date, text(&r.date, f));
         set(&mut self.title, text(&r.title, f));
-        set(&mut self.basis, text(&r.basis, f));
+        let t = &layer.tree;
+        if let Some(b) = t.get("basis") {
+            self.basis = match &b.val {
+                Val::Array(_) => b.texts().map(Basis::List),
+                _ => b.text().map(Basis::Text),
+            };
+        }
         set(&mut self.closing, text(&r.closing, f));
+        if let Some(a) = t.get("addressees") {
+            self.addressees = a.texts();
+        }
+        set(&mut self.urgency, t.get("urgency").and_then(Node::text));
+        set(&mut self.secrecy, t.get("secrecy").and_then(Node::text));
+        set(
+            &mut self.circulation,
+            t.get("circulation").and_then(Node::text),
+        );
+        set(&mut self.contact, t.get("contact").and_then(Node::text));
+        let mut extras = Node::empty_table(f);
+        if let Val::Table(entries) = &t.val {
+            let mine: Vec<_> = entries
+                .iter()
+                .filter(|(k, _)| !crate::schema::is_core(&k.name))
+                .cloned()
+                .collect();
+            extras.val = Val::Table(mine);
+        }
+        match &mut self.extras {
+            Some(cur) => {
+                let missing = cur.merge(&extras);
+                self.extras_missing.extend(missing);
+            }
+            None => self.extras = Some(extras),
+        }
         if let Some(s) = &r.signer {
             set(&mut self.authority, located(&s.authority, f));
             set(&mut self.signer_title, text(&s.title, f));
@@ -693,6 +826,8 @@ pub struct Section {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub doc_type: &'static DocType,
+    /// The layout folder that lays the document out.
+    pub layout: Arc<Layout>,
     pub template: String,
     /// Where `template` was set, if it was.
     pub template_loc: Option<Loc>,
@@ -706,8 +841,18 @@ pub struct Plan {
     pub date: Text,
     pub title: Text,
     pub basis: Text,
+    /// `basis` written as an array: one italic line each.
+    pub basis_list: Vec<Text>,
     pub sections: Vec<Section>,
     pub closing: Text,
+    /// Kính gửi.
+    pub addressees: Vec<Text>,
+    pub urgency: Option<Urgency>,
+    pub secrecy: Option<Secrecy>,
+    pub circulation: Option<Text>,
+    pub contact: Option<Text>,
+    /// The layout's own fields, merged over the `extends` chain and checked against its schema.
+    pub extras: Node,
     pub authority: Vec<Text>,
     pub signer_title: Text,
     pub signer_name: Text,
@@ -719,6 +864,202 @@ pub struct Plan {
     pub copies: Option<u64>,
     /// The file the plan was built from (the most derived layer).
     pub file: Arc<SourceFile>,
+}
+
+/// Độ khẩn (ô 10b): the boxed mark and its size in mm (Phụ lục I, III.2.b).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Urgency {
+    Khan,
+    ThuongKhan,
+    HoaToc,
+}
+
+impl Urgency {
+    pub const VALUES: [(&'static str, Urgency); 3] = [
+        ("khan", Urgency::Khan),
+        ("thuong-khan", Urgency::ThuongKhan),
+        ("hoa-toc", Urgency::HoaToc),
+    ];
+
+    pub fn printed(self) -> &'static str {
+        match self {
+            Urgency::Khan => "KHẨN",
+            Urgency::ThuongKhan => "THƯỢNG KHẨN",
+            Urgency::HoaToc => "HỎA TỐC",
+        }
+    }
+}
+
+/// Độ mật (ô 10a).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secrecy {
+    Mat,
+    ToiMat,
+    TuyetMat,
+}
+
+impl Secrecy {
+    pub const VALUES: [(&'static str, Secrecy); 3] = [
+        ("mat", Secrecy::Mat),
+        ("toi-mat", Secrecy::ToiMat),
+        ("tuyet-mat", Secrecy::TuyetMat),
+    ];
+
+    pub fn printed(self) -> &'static str {
+        match self {
+            Secrecy::Mat => "MẬT",
+            Secrecy::ToiMat => "TỐI MẬT",
+            Secrecy::TuyetMat => "TUYỆT MẬT",
+        }
+    }
+}
+
+/// An enumerated value: `""` is unset; anything else must be one of `values`.
+fn choice<T: Copy>(
+    t: &Option<Text>,
+    key: &str,
+    values: &[(&'static str, T)],
+    errors: &mut Vec<Diagnostic>,
+) -> Option<T> {
+    let t = t.as_ref()?;
+    let v = t.value.trim();
+    if v.is_empty() {
+        return None;
+    }
+    match values.iter().find(|(k, _)| *k == v) {
+        Some((_, x)) => Some(*x),
+        None => {
+            let names: Vec<&str> = values.iter().map(|(k, _)| *k).collect();
+            let hint = match did_you_mean(v, names.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("use one of: {}", names.join(", ")),
+            };
+            errors.push(
+                Diagnostic::error(
+                    "bad-value",
+                    format!("`{key} = \"{v}\"` is not a known value"),
+                )
+                .at_opt(t.loc.clone())
+                .hint(hint),
+            );
+            None
+        }
+    }
+}
+
+/// Checks a layout's own fields: required keys, allowed values, articles with text.
+fn check_fields(
+    node: &Node,
+    fields: &BTreeMap<String, crate::layout::FieldSpec>,
+    path: &str,
+    leaf: &Arc<SourceFile>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    use crate::layout::Kind;
+    for (key, spec) in fields {
+        let full = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        let Some(v) = node.get(key) else {
+            if spec.required {
+                let at = if node.span.is_empty() {
+                    Loc::new(leaf, 0..0)
+                } else {
+                    node.loc()
+                };
+                let mut d =
+                    Diagnostic::error("missing-key", format!("missing required key `{full}`"))
+                        .at(at);
+                let example = spec.example.as_ref().map(|e| format!("{key} = {e}"));
+                d = d.hint(match (example, spec.doc.is_empty()) {
+                    (Some(e), _) => format!("add {e}"),
+                    (None, false) => format!("add `{full}`: {}", spec.doc),
+                    (None, true) => format!("add `{full}`"),
+                });
+                errors.push(d);
+            }
+            continue;
+        };
+        match spec.kind {
+            Kind::Table => check_fields(v, &spec.fields, &full, leaf, errors),
+            Kind::Line if !spec.values.is_empty() => {
+                let s = v.as_str().unwrap_or_default().trim();
+                if !s.is_empty() && !spec.values.iter().any(|x| x == s) {
+                    errors.push(
+                        Diagnostic::error(
+                            "bad-value",
+                            format!("`{full} = \"{s}\"` is not a known value"),
+                        )
+                        .at(v.loc())
+                        .hint(format!("use one of: {}", spec.values.join(", "))),
+                    );
+                }
+            }
+            Kind::Line | Kind::Body if spec.required => {
+                if v.as_str().is_some_and(|s| s.trim().is_empty()) {
+                    errors.push(
+                        Diagnostic::error("empty", format!("`{full}` is empty"))
+                            .at(v.loc())
+                            .hint(if spec.doc.is_empty() {
+                                "write the text".to_string()
+                            } else {
+                                spec.doc.clone()
+                            }),
+                    );
+                }
+            }
+            Kind::Articles | Kind::Sections => {
+                let what = if spec.kind == Kind::Articles {
+                    "an article"
+                } else {
+                    "a section"
+                };
+                if let Val::Array(items) = &v.val {
+                    if items.is_empty() && spec.required {
+                        errors.push(
+                            Diagnostic::error("empty", format!("`{full}` has no entries"))
+                                .at(v.loc())
+                                .hint(format!("add [[{full}]] entries with text = \"…\"")),
+                        );
+                    }
+                    let mut seen: Vec<&str> = Vec::new();
+                    for item in items {
+                        let text = item.get("text").and_then(Node::as_str).unwrap_or("");
+                        if text.trim().is_empty() {
+                            let at = item
+                                .get("text")
+                                .or(item.get("id"))
+                                .map(Node::loc)
+                                .unwrap_or(item.loc());
+                            errors.push(
+                                Diagnostic::error("missing-key", format!("{what} of `{full}` has no text"))
+                                    .at(at)
+                                    .hint(format!("add text = \"…\" to this [[{full}]] entry, or remove = true to drop it")),
+                            );
+                        }
+                        if let Some(id) = item.get("id").and_then(Node::as_str) {
+                            if seen.contains(&id) {
+                                errors.push(
+                                    Diagnostic::error(
+                                        "duplicate-section",
+                                        format!("two entries of `{full}` have the id `{id}`"),
+                                    )
+                                    .at(item.get("id").map(Node::loc).unwrap_or(item.loc()))
+                                    .hint(
+                                        "ids must be unique: derived plans address entries by id",
+                                    ),
+                                );
+                            }
+                            seen.push(id);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 fn text_list(v: &Located<toml::Value>, what: &str, errors: &mut Vec<Diagnostic>) -> Vec<Text> {
@@ -768,7 +1109,7 @@ fn text_list(v: &Located<toml::Value>, what: &str, errors: &mut Vec<Diagnostic>)
 
 impl Draft {
     /// Checks that everything a document needs is there, reporting every problem at once.
-    pub fn validate(self) -> Result<Plan, Vec<Diagnostic>> {
+    pub fn validate(self, layouts: &Layouts) -> Result<Plan, Vec<Diagnostic>> {
         let leaf = self
             .leaf
             .clone()
@@ -786,22 +1127,7 @@ impl Draft {
                 None
             }
             Some(t) => match doctype::lookup(&t.value) {
-                Some(d) if d.is_built() => Some(d),
-                Some(d) => {
-                    errors.push(
-                        Diagnostic::error(
-                            "type-not-built",
-                            format!(
-                                "the layout of {} ({}) is not built yet",
-                                d.name,
-                                d.model.label()
-                            ),
-                        )
-                        .at_opt(t.loc.clone())
-                        .hint("the 17 types of Mẫu 1.4 are built: ke-hoach, bao-cao, thong-bao, to-trinh, …"),
-                    );
-                    None
-                }
+                Some(d) => Some(d),
                 None => {
                     let hint = match did_you_mean(&t.value, doctype::keys()) {
                         Some(s) => format!("did you mean `{s}`?"),
@@ -822,6 +1148,133 @@ impl Draft {
                 }
             },
         };
+
+        // The layout: the folder `template` names if it is one, else the type's.
+        let layout: Option<Arc<Layout>> = doc_type.and_then(|d| {
+            let named = self
+                .template
+                .as_ref()
+                .and_then(|t| layouts.by_name(t.value.trim()));
+            match named.or(layouts.for_type(d.key)) {
+                Some(l) => Some(l.clone()),
+                None => {
+                    errors.push(
+                        Diagnostic::error(
+                            "type-not-built",
+                            format!("no layout lays out {} ({})", d.name, d.model.label()),
+                        )
+                        .at_opt(self.doc_type.as_ref().and_then(|t| t.loc.clone()))
+                        .hint("a project layout folder templates/NAME/ with a layout.toml listing this type adds one"),
+                    );
+                    None
+                }
+            }
+        });
+        let spec = layout.as_ref().map(|l| l.spec.clone());
+        let model_name = spec.as_ref().map(|s| s.name.clone()).unwrap_or_default();
+        let not_here = |key: &str, loc: Option<Loc>, what: &str| {
+            Diagnostic::error(
+                "not-allowed",
+                format!(
+                    "`{key}`: {} ({}) has {what}",
+                    doc_type.map(|d| d.name).unwrap_or(""),
+                    model_name
+                ),
+            )
+            .at_opt(loc)
+            .hint(format!(
+                "remove `{key}`, or choose a type whose model has it (`vanban types`)"
+            ))
+        };
+        let (basis_text, basis_list) = match &self.basis {
+            None => (None, Vec::new()),
+            Some(Basis::Text(t)) => (Some(t.clone()), Vec::new()),
+            Some(Basis::List(l)) => (None, l.clone()),
+        };
+        if let Some(spec) = &spec {
+            let basis_loc = basis_text
+                .as_ref()
+                .and_then(|t| t.loc.clone())
+                .or(basis_list.first().and_then(|t| t.loc.clone()));
+            let has_basis = basis_text
+                .as_ref()
+                .is_some_and(|t| !t.value.trim().is_empty())
+                || !basis_list.is_empty();
+            match spec.basis {
+                BasisPolicy::None if has_basis => {
+                    errors.push(not_here("basis", basis_loc, "no basis (căn cứ) block"))
+                }
+                BasisPolicy::List if basis_text.as_ref().is_some_and(|t| !t.value.trim().is_empty()) => errors.push(
+                    Diagnostic::error("wrong-type", "`basis` must be a list here: one line per legal basis")
+                        .at_opt(basis_loc)
+                        .hint("write basis = [\"Căn cứ Luật …\", \"Căn cứ Nghị định …\"]; `;` and the final `.` are added"),
+                ),
+                BasisPolicy::Text if !basis_list.is_empty() => errors.push(
+                    Diagnostic::error("wrong-type", "`basis` must be one running text here")
+                        .at_opt(basis_loc)
+                        .hint("write basis = \"Căn cứ …, UBND tỉnh ban hành … như sau:\""),
+                ),
+                _ => {}
+            }
+            if !spec.sections && !self.sections.is_empty() {
+                let loc = self
+                    .sections
+                    .first()
+                    .and_then(|s| s.title.as_ref().or(s.id.as_ref()))
+                    .and_then(|t| t.loc.clone());
+                errors.push(not_here("sections", loc, "no numbered sections"));
+            }
+            if !spec.closing
+                && self
+                    .closing
+                    .as_ref()
+                    .is_some_and(|t| !t.value.trim().is_empty())
+            {
+                errors.push(not_here(
+                    "closing",
+                    self.closing.as_ref().and_then(|t| t.loc.clone()),
+                    "no closing paragraph",
+                ));
+            }
+            let addressees = self.addressees.clone().unwrap_or_default();
+            match spec.addressees {
+                Policy::None if !addressees.is_empty() => errors.push(not_here(
+                    "addressees",
+                    addressees[0].loc.clone(),
+                    "no Kính gửi",
+                )),
+                Policy::Required if addressees.is_empty() => errors.push(
+                    missing("addressees", "add addressees = [\"UBND các huyện, thị xã, thành phố\", …] before the first [table]"),
+                ),
+                _ => {}
+            }
+            if spec.title == Policy::None
+                && self
+                    .title
+                    .as_ref()
+                    .is_some_and(|t| !t.value.trim().is_empty())
+            {
+                errors.push(not_here(
+                    "title",
+                    self.title.as_ref().and_then(|t| t.loc.clone()),
+                    "no trích yếu",
+                ));
+            }
+            if let Some(extras) = &self.extras {
+                check_fields(extras, &spec.fields, "", &leaf, &mut errors);
+            }
+        }
+        for (id, loc) in &self.extras_missing {
+            errors.push(
+                Diagnostic::error("unknown-section", format!("no entry has the id `{id}`"))
+                    .at(loc.clone())
+                    .hint("`remove`, `before` and `after` name the id of an entry of the plan it extends"),
+            );
+        }
+        let urgency = choice(&self.urgency, "urgency", &Urgency::VALUES, &mut errors);
+        let secrecy = choice(&self.secrecy, "secrecy", &Secrecy::VALUES, &mut errors);
+        let title_needed = spec.as_ref().is_none_or(|s| s.title == Policy::Required);
+        let signer_needed = spec.as_ref().is_none_or(|s| s.signer == Policy::Required);
 
         let name = match &self.name {
             Some(v) => {
@@ -875,24 +1328,35 @@ impl Draft {
             "the place name of the date line, e.g. place = \"Đắk Lắk\"",
             &mut errors,
         );
-        let title = req(
-            &self.title,
-            "title",
-            "the trích yếu, e.g. title = \"Tổ chức …\"",
-            &mut errors,
-        );
-        let signer_title = req(
-            &self.signer_title,
-            "signer.title",
-            "e.g. [signer] title = \"Phó Chủ tịch\"",
-            &mut errors,
-        );
-        let signer_name = req(
-            &self.signer_name,
-            "signer.name",
-            "the signer's full name",
-            &mut errors,
-        );
+        let optional = |t: &Option<Text>| t.clone().unwrap_or_else(|| Text::plain(""));
+        let title = if title_needed {
+            req(
+                &self.title,
+                "title",
+                "the trích yếu, e.g. title = \"Tổ chức …\"",
+                &mut errors,
+            )
+        } else {
+            optional(&self.title)
+        };
+        let (signer_title, signer_name) = if signer_needed {
+            (
+                req(
+                    &self.signer_title,
+                    "signer.title",
+                    "e.g. [signer] title = \"Phó Chủ tịch\"",
+                    &mut errors,
+                ),
+                req(
+                    &self.signer_name,
+                    "signer.name",
+                    "the signer's full name",
+                    &mut errors,
+                ),
+            )
+        } else {
+            (optional(&self.signer_title), optional(&self.signer_name))
+        };
 
         let number = match &self.number {
             None => Number::Blank,
@@ -1012,11 +1476,12 @@ impl Draft {
             return Err(errors);
         }
         let doc_type = doc_type.expect("checked above");
+        let layout = layout.expect("checked above");
         let template = self
             .template
             .as_ref()
             .map(|t| t.value.clone())
-            .unwrap_or_else(|| doc_type.template.to_string());
+            .unwrap_or_else(|| layout.name.clone());
         Ok(Plan {
             doc_type,
             template,
@@ -1030,9 +1495,17 @@ impl Draft {
             symbol: self.symbol,
             date: self.date.unwrap_or_else(|| Text::plain("")),
             title,
-            basis: self.basis.unwrap_or_else(|| Text::plain("")),
+            basis: basis_text.unwrap_or_else(|| Text::plain("")),
+            basis_list,
             sections,
             closing: self.closing.unwrap_or_else(|| Text::plain("")),
+            addressees: self.addressees.unwrap_or_default(),
+            urgency,
+            secrecy,
+            circulation: self.circulation.filter(|t| !t.value.trim().is_empty()),
+            contact: self.contact.filter(|t| !t.value.trim().is_empty()),
+            extras: self.extras.unwrap_or_else(|| Node::empty_table(&leaf)),
+            layout,
             authority,
             signer_title,
             signer_name,
@@ -1064,6 +1537,10 @@ impl Plan {
         v.extend(self.authority.iter_mut());
         v.extend(self.to.iter_mut());
         v.extend(self.archive.iter_mut());
+        v.extend(self.basis_list.iter_mut());
+        v.extend(self.addressees.iter_mut());
+        v.extend(self.circulation.iter_mut());
+        v.extend(self.contact.iter_mut());
         if let Some(s) = self.symbol.as_mut() {
             v.push(s);
         }
@@ -1110,16 +1587,44 @@ impl IssueDate {
     }
 }
 
-/// Loads a plan file with its whole `extends` chain and validates it.
+/// Loads a plan file with its whole `extends` chain and validates it, with the built-in
+/// layouts and those of the root's `templates/` folder.
 pub fn load(path: &Path, root: &Path) -> Result<Plan, Vec<Diagnostic>> {
+    let layouts = Layouts::with_project(Some(&root.join("templates"))).map_err(|d| vec![d])?;
+    load_with(path, root, &layouts)
+}
+
+/// [`load`] with the layouts of a run.
+pub fn load_with(path: &Path, root: &Path, layouts: &Layouts) -> Result<Plan, Vec<Diagnostic>> {
     let file = read_source(path).map_err(|d| vec![d])?;
-    let layer = parse_layer(&file).map_err(|d| vec![d])?;
-    load_layers(layer, root, &[])
+    let layer = parse_layer(&file, layouts)?;
+    load_layers(layer, root, &[], layouts)
 }
 
 /// Builds a plan from a layer (and its ancestors) with extra layers applied on top (batch rows).
-pub fn load_layers(layer: Layer, root: &Path, over: &[Layer]) -> Result<Plan, Vec<Diagnostic>> {
-    let chain = load_chain(layer, root).map_err(|d| vec![d])?;
+pub fn load_layers(
+    layer: Layer,
+    root: &Path,
+    over: &[Layer],
+    layouts: &Layouts,
+) -> Result<Plan, Vec<Diagnostic>> {
+    let chain = load_chain(layer, root, layouts)?;
+    // Now that the type is known, every layer's keys are checked against its layout: a key
+    // another layout has (`articles` in a Kế hoạch) is unknown here.
+    let doc_type = chain
+        .iter()
+        .chain(over)
+        .rev()
+        .find_map(|l| l.tree.get("type").and_then(Node::as_str));
+    if let Some(layout) = doc_type.and_then(|t| layouts.for_type(t.trim())) {
+        let mut problems = Vec::new();
+        for l in chain.iter().chain(over) {
+            problems.extend(crate::schema::check(&l.tree, Some(layout), layouts));
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+    }
     let mut draft = Draft::default();
     let mut errors = Vec::new();
     for l in chain.iter().chain(over) {
@@ -1130,7 +1635,7 @@ pub fn load_layers(layer: Layer, root: &Path, over: &[Layer]) -> Result<Plan, Ve
     if !errors.is_empty() {
         return Err(errors);
     }
-    draft.validate()
+    draft.validate(layouts)
 }
 
 /// The marker `vanban new` puts into fields a deriving office must fill (see `lint`).

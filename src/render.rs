@@ -25,17 +25,13 @@ const MAX_LINE_CHARS: usize = 1000;
 /// Longest rendered text accepted for one field.
 const MAX_TEXT_CHARS: usize = 400_000;
 
-/// Templates built into the binary; a project's `templates/` folder may override or add.
-pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
-    ("ke-hoach.typ", include_str!("../templates/ke-hoach.typ")),
-    ("nd30.typ", include_str!("../templates/nd30.typ")),
-];
-
+/// A built-in template by its minijinja name: `ke-hoach.typ` is the main template of the
+/// `ke-hoach` layout folder (the name plans and project templates have always used).
 pub fn builtin(name: &str) -> Option<&'static str> {
-    BUILTIN_TEMPLATES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, s)| *s)
+    crate::layout::builtin_file(name).or_else(|| {
+        let layout = name.strip_suffix(".typ")?;
+        crate::layout::builtin_file(&format!("{layout}/main.typ"))
+    })
 }
 
 fn date_arg(v: &Value) -> Result<Date, minijinja::Error> {
@@ -175,21 +171,25 @@ pub fn doc_env(project_templates: Option<PathBuf>) -> Environment<'static> {
     add_filters(&mut env);
     env.set_loader(move |name| {
         if let Some(dir) = &project_templates {
-            if let Some(path) = template_path(dir, name) {
-                if path.is_file() {
-                    return std::fs::read_to_string(&path).map(Some).map_err(|e| {
-                        minijinja::Error::new(
-                            ErrorKind::TemplateNotFound,
-                            format!("cannot read {}: {e}", path.display()),
-                        )
-                    });
-                }
+            if let Some(path) = project_template(dir, name) {
+                return crate::plan::read_limited(&path)
+                    .map(Some)
+                    .map_err(|d| minijinja::Error::new(ErrorKind::TemplateNotFound, d.message));
             }
         }
         let builtin_name = name.strip_prefix("builtin/").unwrap_or(name);
         Ok(builtin(builtin_name).map(|s| s.to_string()))
     });
     env
+}
+
+/// The project file a template name stands for: `x.typ`, or the layout folder's `x/main.typ`.
+pub fn project_template(dir: &Path, name: &str) -> Option<PathBuf> {
+    let direct = template_path(dir, name).filter(|p| p.is_file());
+    direct.or_else(|| {
+        let layout = name.strip_suffix(".typ")?;
+        template_path(dir, &format!("{layout}/main.typ")).filter(|p| p.is_file())
+    })
 }
 
 /// A template name as a path inside `dir`, or `None` if the name tries to leave it.
@@ -226,6 +226,17 @@ pub struct Issuer {
     pub name: Vec<String>,
     pub abbrev: String,
     pub place: String,
+    /// The name as typed, in one line, for running text ("Sở Giáo dục và Đào tạo trân trọng
+    /// kính mời: …").
+    pub text: String,
+}
+
+/// Ô 10a, 10b, 11: the secrecy and urgency marks and the circulation note.
+#[derive(Debug, Clone, Serialize)]
+pub struct Marks {
+    pub urgency: Option<String>,
+    pub secrecy: Option<String>,
+    pub circulation: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -273,6 +284,9 @@ pub struct Meta {
 #[derive(Debug, Clone, Serialize)]
 pub struct Document {
     pub doctype: DocTypeInfo,
+    /// The same as `doctype`, under the name layouts read (`doc.type.name`).
+    #[serde(rename = "type")]
+    pub type_info: DocTypeInfo,
     pub issuer: Issuer,
     /// Padded number (`05`, `235`) or `None` for a draft.
     pub number: Option<String>,
@@ -280,10 +294,19 @@ pub struct Document {
     pub date: DateLine,
     pub title: String,
     pub basis: Vec<Block>,
+    /// `basis` as an array: the lines as typed, without their final `;` or `.`.
+    pub basis_list: Vec<String>,
     pub sections: Vec<SectionOut>,
     pub closing: Vec<Block>,
     pub signer: Signer,
     pub recipients: Recipients,
+    pub marks: Marks,
+    /// Ô 13: address, telephone … at the foot of page 1.
+    pub contact: Option<String>,
+    /// Kính gửi, as typed, without the final `;` or `.`.
+    pub addressees: Vec<String>,
+    /// The layout's own fields, rendered by kind (see `templates/README.md`).
+    pub fields: serde_json::Value,
     pub meta: Meta,
     /// The plan's variables, for templates that want them.
     pub vars: BTreeMap<String, toml::Value>,
@@ -358,11 +381,46 @@ pub fn document(plan: &Plan, env: &Environment<'static>) -> Result<Document, Vec
         .collect();
     let symbol = match &plan.symbol {
         Some(s) if !s.value.trim().is_empty() => r(s, "symbol"),
-        _ => plan.doc_type.symbol(&abbrev),
+        _ => {
+            // A Công văn's symbol names the drafting unit instead of a type: SGDĐT-GDTX.
+            let unit = plan
+                .extras
+                .get("unit")
+                .and_then(|u| u.text())
+                .map(|t| r(&t, "unit"))
+                .filter(|u| !u.trim().is_empty());
+            match unit {
+                Some(u) => format!("{}-{}", plan.doc_type.symbol(&abbrev), u.trim()),
+                None => plan.doc_type.symbol(&abbrev),
+            }
+        }
     };
     let title = r(&plan.title, "title");
     let basis = markup::parse(&r(&plan.basis, "basis"));
     let closing = markup::parse(&r(&plan.closing, "closing"));
+    let basis_list: Vec<String> = plan
+        .basis_list
+        .iter()
+        .map(|t| bare_line(&r(t, "basis")))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let addressees: Vec<String> = plan
+        .addressees
+        .iter()
+        .map(|t| bare_line(&r(t, "addressees")))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let circulation = plan.circulation.as_ref().map(|t| r(t, "circulation"));
+    let contact = plan.contact.as_ref().map(|t| r(t, "contact"));
+    let fields = {
+        let mut errs = errors.borrow_mut();
+        let mut fr = FieldRenderer {
+            env,
+            ctx: &ctx,
+            errors: &mut errs,
+        };
+        fr.table(&plan.extras, &plan.layout.spec.fields, "")
+    };
     let mut sections = Vec::new();
     for (i, s) in plan.sections.iter().enumerate() {
         let field = format!(
@@ -430,20 +488,41 @@ pub fn document(plan: &Plan, env: &Environment<'static>) -> Result<Document, Vec
         Number::Blank => None,
         Number::Issued(n) => Some(vietnamese::pad_number(n)),
     };
+    let type_info = DocTypeInfo {
+        key: plan.doc_type.key.to_string(),
+        name: plan.doc_type.name.to_string(),
+        abbrev: plan.doc_type.abbrev.to_string(),
+    };
+    // A document without trích yếu (Giấy giới thiệu …) is titled by what it issues or its type.
+    let meta_title = if !title.trim().is_empty() {
+        title.clone()
+    } else {
+        let attached = fields
+            .get("attachment")
+            .and_then(|a| a.get("title"))
+            .and_then(|t| t.as_str());
+        let verb = fields
+            .get("verb")
+            .and_then(|v| v.as_str())
+            .filter(|v| !v.is_empty())
+            .unwrap_or("Ban hành");
+        match attached {
+            Some(t) if !t.trim().is_empty() => format!("{verb} {t}"),
+            _ => vietnamese::sentence_case(plan.doc_type.name),
+        }
+    };
     // The PDF's author is the issuing body as written in running text ("Ủy ban nhân dân tỉnh
     // Đắk Lắk"), not the uppercased header lines.
     let author = name_as_typed.join(" ");
     Ok(Document {
-        doctype: DocTypeInfo {
-            key: plan.doc_type.key.to_string(),
-            name: plan.doc_type.name.to_string(),
-            abbrev: plan.doc_type.abbrev.to_string(),
-        },
+        doctype: type_info.clone(),
+        type_info,
         issuer: Issuer {
             parent,
             name,
             abbrev,
             place: place.clone(),
+            text: author.clone(),
         },
         number,
         symbol,
@@ -455,19 +534,202 @@ pub fn document(plan: &Plan, env: &Environment<'static>) -> Result<Document, Vec
             year,
         },
         meta: Meta {
-            title: title.clone(),
+            title: meta_title,
             author,
             subject: plan.doc_type.name.to_string(),
         },
         title,
         basis,
+        basis_list,
         sections,
         closing,
         signer,
         recipients: Recipients { to, archive },
+        marks: Marks {
+            urgency: plan.urgency.map(|u| u.printed().to_string()),
+            secrecy: plan.secrecy.map(|s| s.printed().to_string()),
+            circulation,
+        },
+        contact,
+        addressees,
+        fields,
         vars: plan.vars.clone(),
         issued,
     })
+}
+
+/// A list line without the punctuation the layout adds (`;` between, `.` at the end).
+fn bare_line(s: &str) -> String {
+    s.trim()
+        .trim_end_matches([';', '.', ','])
+        .trim_end()
+        .to_string()
+}
+
+/// Renders a layout's own fields by their kind into the values `templates/README.md` lists.
+struct FieldRenderer<'a> {
+    env: &'a Environment<'static>,
+    ctx: &'a Value,
+    errors: &'a mut Vec<Diagnostic>,
+}
+
+impl FieldRenderer<'_> {
+    fn text(&mut self, node: &crate::tree::Node, field: &str) -> String {
+        match node.text() {
+            Some(t) => {
+                let out = render_text(self.env, &t, self.ctx, field, self.errors);
+                out
+            }
+            None => String::new(),
+        }
+    }
+
+    fn table(
+        &mut self,
+        node: &crate::tree::Node,
+        specs: &BTreeMap<String, crate::layout::FieldSpec>,
+        path: &str,
+    ) -> serde_json::Value {
+        use crate::layout::Kind;
+        use serde_json::Value as J;
+        let mut map = serde_json::Map::new();
+        for (key, spec) in specs {
+            let field = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            let value = match node.get(key) {
+                None => match spec.kind {
+                    Kind::Lines | Kind::Body | Kind::Articles | Kind::Sections => {
+                        J::Array(Vec::new())
+                    }
+                    Kind::Table => self.table(
+                        &crate::tree::Node::empty_table(&node.file),
+                        &spec.fields,
+                        &field,
+                    ),
+                    _ => J::Null,
+                },
+                Some(v) => match spec.kind {
+                    Kind::Line => {
+                        let s = self.text(v, &field);
+                        if s.chars().count() > MAX_LINE_CHARS {
+                            self.errors.push(
+                                Diagnostic::error("too-long", format!("`{field}` is {} characters long; at most {MAX_LINE_CHARS} fit this place", s.chars().count()))
+                                    .at(v.loc()),
+                            );
+                        }
+                        J::String(s)
+                    }
+                    Kind::Lines => J::Array(
+                        v.texts()
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|t| {
+                                J::String(render_text(self.env, t, self.ctx, &field, self.errors))
+                            })
+                            .collect(),
+                    ),
+                    Kind::Body => json(&markup::parse(&self.text(v, &field))),
+                    Kind::Date => {
+                        let s = self.text(v, &field);
+                        match Date::parse(s.trim()) {
+                            Ok(d) => serde_json::json!({
+                                "iso": format!("{:04}-{:02}-{:02}", d.year, d.month, d.day),
+                                "short": d.short(),
+                                "long": d.long(),
+                                "day": vietnamese::pad_day(d.day),
+                                "month": vietnamese::pad_month(d.month),
+                                "year": d.year.to_string(),
+                                "weekday": d.weekday().to_string(),
+                            }),
+                            Err(e) if s.trim().is_empty() => {
+                                let _ = e;
+                                J::Null
+                            }
+                            Err(e) => {
+                                self.errors.push(
+                                    Diagnostic::error("bad-date", format!("`{field}`: {e}"))
+                                        .at(v.loc())
+                                        .hint(
+                                            "write the date as \"YYYY-MM-DD\", e.g. \"2024-10-01\"",
+                                        ),
+                                );
+                                J::Null
+                            }
+                        }
+                    }
+                    Kind::Int => match v.val {
+                        crate::tree::Val::Int(i) => J::from(i),
+                        _ => J::Null,
+                    },
+                    Kind::Bool => match v.val {
+                        crate::tree::Val::Bool(b) => J::Bool(b),
+                        _ => J::Null,
+                    },
+                    Kind::Table => {
+                        let mut t = self.table(v, &spec.fields, &field);
+                        // A table naming a document type (an attached Quy chế …) gets its
+                        // printed name, as the decree writes it.
+                        if let (J::Object(m), Some(key)) =
+                            (&mut t, v.get("type").and_then(|x| x.as_str()))
+                        {
+                            if let Some(d) = crate::doctype::lookup(key.trim()) {
+                                m.insert("type_name".into(), J::String(d.name.to_string()));
+                                m.insert("type_abbrev".into(), J::String(d.abbrev.to_string()));
+                            }
+                        }
+                        t
+                    }
+                    Kind::Articles | Kind::Sections => {
+                        let items = match &v.val {
+                            crate::tree::Val::Array(items) => items.clone(),
+                            _ => Vec::new(),
+                        };
+                        let mut out = Vec::new();
+                        for (i, item) in items.iter().enumerate() {
+                            let n = i + 1;
+                            let id = item.get("id").and_then(|x| x.as_str()).map(str::to_string);
+                            let name =
+                                format!("{field}[{}]", id.clone().unwrap_or_else(|| n.to_string()));
+                            let title = item
+                                .get("title")
+                                .map(|t| self.text(t, &format!("{name}.title")))
+                                .filter(|t| !t.trim().is_empty());
+                            let text = item
+                                .get("text")
+                                .map(|t| self.text(t, &format!("{name}.text")))
+                                .unwrap_or_default();
+                            out.push(if spec.kind == Kind::Articles {
+                                serde_json::json!({
+                                    "id": id,
+                                    "number": n,
+                                    "label": format!("Điều {n}."),
+                                    "title": title,
+                                    "blocks": json(&markup::parse_articles(&text)),
+                                })
+                            } else {
+                                serde_json::json!({
+                                    "id": id,
+                                    "label": format!("{}.", vietnamese::roman(n)),
+                                    "title": title.map(|t| vietnamese::upper(&t)),
+                                    "blocks": json(&markup::parse(&text)),
+                                })
+                            });
+                        }
+                        J::Array(out)
+                    }
+                },
+            };
+            map.insert(key.clone(), value);
+        }
+        J::Object(map)
+    }
+}
+
+fn json<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
 /// A recipient as printed: "X;" unless the user already ended it.
@@ -623,13 +885,24 @@ pub fn typst_source(
                 "template-not-found",
                 format!("template `{name}` does not exist"),
             )
-            .hint("built-in templates: ke-hoach; a project may add templates/NAME.typ")
+            .hint("the built-in templates are the layout folders (`vanban types`); a project may add templates/NAME.typ or templates/NAME/main.typ")
         } else {
             template_error(&e, &name, project_templates)
         }
     })?;
-    tmpl.render_with_spans(Value::from(minijinja::value::Serde(doc)))
-        .map_err(|e| template_error(&e, &name, project_templates))
+    /// Templates see the document's parts by name (`{{ title }}`) and whole (`{{ doc }}`),
+    /// which a layout's `main.typ` hands to its Typst entry function in one literal.
+    #[derive(Serialize)]
+    struct Ctx<'a> {
+        #[serde(flatten)]
+        parts: &'a Document,
+        doc: &'a Document,
+    }
+    tmpl.render_with_spans(Value::from(minijinja::value::Serde(&Ctx {
+        parts: doc,
+        doc,
+    })))
+    .map_err(|e| template_error(&e, &name, project_templates))
 }
 
 /// A template error at `file:line:col` when the template is a project file; built-in
@@ -653,10 +926,9 @@ fn template_error(
         format!("template `{tname}`: {detail}"),
     );
     let file = project_templates
-        .and_then(|dir| template_path(dir, &tname))
-        .filter(|p| p.is_file())
+        .and_then(|dir| project_template(dir, &tname))
         .and_then(|p| {
-            std::fs::read_to_string(&p)
+            crate::plan::read_limited(&p)
                 .ok()
                 .map(|t| SourceFile::new(p, t))
         });

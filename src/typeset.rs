@@ -105,6 +105,8 @@ struct DocWorld<'a> {
     engine: &'a Engine,
     main: Source,
     layout: Source,
+    /// The layout folder's Typst files, served as `/layout/<file>`.
+    files: Vec<Source>,
     today: Option<Datetime>,
 }
 
@@ -126,6 +128,8 @@ impl World for DocWorld<'_> {
             Ok(self.main.clone())
         } else if id == *LAYOUT_ID {
             Ok(self.layout.clone())
+        } else if let Some(f) = self.files.iter().find(|f| f.id() == id) {
+            Ok(f.clone())
         } else {
             Err(FileError::NotFound(std::path::PathBuf::from(
                 id.vpath().get_with_slash(),
@@ -134,7 +138,7 @@ impl World for DocWorld<'_> {
     }
 
     fn file(&self, id: FileId) -> FileResult<Bytes> {
-        // Only the two sources exist; images, data files and packages are not served.
+        // Only the sources exist; images, data files and packages are not served.
         Err(FileError::NotFound(std::path::PathBuf::from(
             id.vpath().get_with_slash(),
         )))
@@ -207,12 +211,21 @@ pub fn compile(
     engine: &Engine,
     source: &str,
     layout: &str,
+    files: &[(String, String)],
     today: Option<Datetime>,
 ) -> Result<PagedDocument, Vec<TypstError>> {
     let world = DocWorld {
         engine,
         main: Source::new(*MAIN_ID, source.to_string()),
         layout: Source::new(*LAYOUT_ID, layout.to_string()),
+        files: files
+            .iter()
+            .filter_map(|(name, text)| {
+                let vpath = VirtualPath::new(format!("/layout/{name}")).ok()?;
+                let id = RootedPath::new(VirtualRoot::Project, vpath).intern();
+                Some(Source::new(id, text.clone()))
+            })
+            .collect(),
         today,
     };
     let warned = typst::compile::<PagedDocument>(&world);

@@ -21,6 +21,16 @@ pub fn upper(s: &str) -> String {
     nfc(&s.to_uppercase())
 }
 
+/// "GIẤY GIỚI THIỆU" → "Giấy giới thiệu": a printed type name as running text.
+pub fn sentence_case(s: &str) -> String {
+    let lower = nfc(&s.to_lowercase());
+    let mut chars = lower.chars();
+    match chars.next() {
+        Some(c) => nfc(&(c.to_uppercase().collect::<String>() + chars.as_str())),
+        None => String::new(),
+    }
+}
+
 /// A calendar date, validated: plans carry dates as text and `2024-02-30` must be refused,
 /// not printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,0 +1,48 @@
+//! Embeds every file of `templates/` (the Decree-30 core and one folder per layout) in the
+//! binary, so adding a layout folder needs no Rust change and a fresh machine needs no files.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let path = e.path();
+        let rel_name = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
+        if path.is_dir() {
+            // Fixture tests live beside a layout but are not part of it.
+            if name != "tests" {
+                walk(&path, &rel_name, out);
+            }
+        } else if name.ends_with(".typ") || name.ends_with(".toml") {
+            out.push(rel_name);
+        }
+    }
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    println!("cargo:rerun-if-changed=templates");
+    let mut files = Vec::new();
+    walk(&root, "", &mut files);
+    let mut code = String::from("/// Every built-in template file: (path under templates/, text).\npub static BUILTIN_FILES: &[(&str, &str)] = &[\n");
+    for f in &files {
+        let _ = writeln!(
+            code,
+            "    ({f:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/templates/\", {f:?}))),"
+        );
+    }
+    code.push_str("];\n");
+    let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
+        .join("builtin_templates.rs");
+    std::fs::write(out, code).expect("OUT_DIR is writable");
+}
