@@ -65,12 +65,13 @@ fn row_extents(text: &str) -> Option<Vec<(std::ops::Range<usize>, bool)>> {
     Some(out)
 }
 
+/// A batch file's typed part, its rows as trees, and the rows that failed with why.
+type ParsedBatch = (RawBatch, Vec<Node>, BTreeMap<usize, Diagnostic>);
+
 /// Parses a batch file so that a bad row fails alone: a row the strict parse rejects is
 /// blanked out (keeping every other byte where it was, so positions stay exact) and parsed
 /// again, until the rest parses.
-fn parse_batch(
-    file: &Arc<SourceFile>,
-) -> Result<(RawBatch, Vec<Node>, BTreeMap<usize, Diagnostic>), Diagnostic> {
+fn parse_batch(file: &Arc<SourceFile>) -> Result<ParsedBatch, Diagnostic> {
     let extents = row_extents(&file.text);
     let mut text = file.text.clone();
     let mut failed: BTreeMap<usize, Diagnostic> = BTreeMap::new();

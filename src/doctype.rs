@@ -119,29 +119,6 @@ impl DocType {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn table_is_complete_and_unique() {
-        assert_eq!(TYPES.len(), 29);
-        let mut keys: Vec<_> = keys().collect();
-        keys.sort();
-        keys.dedup();
-        assert_eq!(keys.len(), 29);
-        assert_eq!(TYPES.iter().filter(|t| t.model == Model::M1_4).count(), 17);
-    }
-
-    #[test]
-    fn symbols() {
-        assert_eq!(lookup("ke-hoach").unwrap().symbol("UBND"), "KH-UBND");
-        assert_eq!(lookup("bao-cao").unwrap().symbol("UBND"), "BC-UBND");
-        assert_eq!(lookup("ke-hoach").unwrap().symbol("SGDĐT"), "KH-SGDĐT");
-        assert_eq!(lookup("quy-dinh").unwrap().symbol("UBND"), "QyĐ-UBND");
-    }
-}
-
 /// The types with the layout that builds each, as the README's Markdown table.
 pub fn types_table(layouts: &crate::layout::Layouts) -> String {
     let mut s = String::from(
@@ -197,4 +174,27 @@ pub fn types_text(layouts: &crate::layout::Layouts) -> String {
     }
     s.push_str("\n`vanban new --type KEY OUT.toml` writes a plan of any type to fill in.\n");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_complete_and_unique() {
+        assert_eq!(TYPES.len(), 29);
+        let mut keys: Vec<_> = keys().collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), 29);
+        assert_eq!(TYPES.iter().filter(|t| t.model == Model::M1_4).count(), 17);
+    }
+
+    #[test]
+    fn symbols() {
+        assert_eq!(lookup("ke-hoach").unwrap().symbol("UBND"), "KH-UBND");
+        assert_eq!(lookup("bao-cao").unwrap().symbol("UBND"), "BC-UBND");
+        assert_eq!(lookup("ke-hoach").unwrap().symbol("SGDĐT"), "KH-SGDĐT");
+        assert_eq!(lookup("quy-dinh").unwrap().symbol("UBND"), "QyĐ-UBND");
+    }
 }

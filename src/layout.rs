@@ -122,6 +122,10 @@ pub struct LayoutSpec {
     pub closing: bool,
     #[serde(default)]
     pub title: Policy,
+    /// `title` is required unless this field is given (a Mẫu 1.3 Quyết định takes its
+    /// trích yếu from the attached document).
+    #[serde(default)]
+    pub title_unless: Option<String>,
     #[serde(default = "required")]
     pub signer: Policy,
     #[serde(default = "yes")]

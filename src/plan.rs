@@ -972,7 +972,21 @@ fn check_fields(
                 let mut d =
                     Diagnostic::error("missing-key", format!("missing required key `{full}`"))
                         .at(at);
-                let example = spec.example.as_ref().map(|e| format!("{key} = {e}"));
+                let example = spec
+                    .example
+                    .as_ref()
+                    .map(|e| format!("{key} = {e}"))
+                    .or_else(|| {
+                        // A table: name the keys it needs.
+                        let keys: Vec<String> = spec
+                            .fields
+                            .iter()
+                            .filter(|(_, f)| f.required)
+                            .map(|(k, _)| format!("{k} = \"…\""))
+                            .collect();
+                        (spec.kind == Kind::Table && !keys.is_empty())
+                            .then(|| format!("a [{full}] table with {}", keys.join(", ")))
+                    });
                 d = d.hint(match (example, spec.doc.is_empty()) {
                     (Some(e), _) => format!("add {e}"),
                     (None, false) => format!("add `{full}`: {}", spec.doc),
@@ -997,18 +1011,18 @@ fn check_fields(
                     );
                 }
             }
-            Kind::Line | Kind::Body if spec.required => {
-                if v.as_str().is_some_and(|s| s.trim().is_empty()) {
-                    errors.push(
-                        Diagnostic::error("empty", format!("`{full}` is empty"))
-                            .at(v.loc())
-                            .hint(if spec.doc.is_empty() {
-                                "write the text".to_string()
-                            } else {
-                                spec.doc.clone()
-                            }),
-                    );
-                }
+            Kind::Line | Kind::Body
+                if spec.required && v.as_str().is_some_and(|s| s.trim().is_empty()) =>
+            {
+                errors.push(
+                    Diagnostic::error("empty", format!("`{full}` is empty"))
+                        .at(v.loc())
+                        .hint(if spec.doc.is_empty() {
+                            "write the text".to_string()
+                        } else {
+                            spec.doc.clone()
+                        }),
+                );
             }
             Kind::Articles | Kind::Sections => {
                 let what = if spec.kind == Kind::Articles {
@@ -1171,14 +1185,13 @@ impl Draft {
             }
         });
         let spec = layout.as_ref().map(|l| l.spec.clone());
-        let model_name = spec.as_ref().map(|s| s.name.clone()).unwrap_or_default();
+        let model = spec.as_ref().map(|s| s.model.clone()).unwrap_or_default();
         let not_here = |key: &str, loc: Option<Loc>, what: &str| {
             Diagnostic::error(
                 "not-allowed",
                 format!(
-                    "`{key}`: {} ({}) has {what}",
+                    "`{key}`: a {} (Mẫu {model}) has {what}",
                     doc_type.map(|d| d.name).unwrap_or(""),
-                    model_name
                 ),
             )
             .at_opt(loc)
@@ -1273,7 +1286,12 @@ impl Draft {
         }
         let urgency = choice(&self.urgency, "urgency", &Urgency::VALUES, &mut errors);
         let secrecy = choice(&self.secrecy, "secrecy", &Secrecy::VALUES, &mut errors);
-        let title_needed = spec.as_ref().is_none_or(|s| s.title == Policy::Required);
+        let title_needed = spec.as_ref().is_none_or(|s| {
+            s.title == Policy::Required
+                || s.title_unless
+                    .as_ref()
+                    .is_some_and(|f| self.extras.as_ref().and_then(|e| e.get(f)).is_none())
+        });
         let signer_needed = spec.as_ref().is_none_or(|s| s.signer == Policy::Required);
 
         let name = match &self.name {

@@ -576,10 +576,7 @@ struct FieldRenderer<'a> {
 impl FieldRenderer<'_> {
     fn text(&mut self, node: &crate::tree::Node, field: &str) -> String {
         match node.text() {
-            Some(t) => {
-                let out = render_text(self.env, &t, self.ctx, field, self.errors);
-                out
-            }
+            Some(t) => render_text(self.env, &t, self.ctx, field, self.errors),
             None => String::new(),
         }
     }

@@ -106,7 +106,7 @@ fn field_value(key: &str, f: &FieldSpec) -> String {
         Kind::Bool => "false".to_string(),
         Kind::Date => marker("ngày, dạng YYYY-MM-DD"),
         Kind::Lines => format!("[{}]", marker(&what)),
-        Kind::Body => format!("\"\"\"\n{}\n\"\"\"", format!("«điền: {what}»")),
+        Kind::Body => format!("\"\"\"\n«điền: {what}»\n\"\"\""),
         _ => marker(&what),
     }
 }

@@ -252,3 +252,103 @@ fn tone_rewrites_only_when_asked() {
     // The quốc hiệu is the template's, not the plan's: it keeps Decree 30's spelling.
     assert!(new.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"));
 }
+
+/// `vanban new --type` writes a plan of every type that `check` refuses until each marker is
+/// filled, and that builds once they are.
+#[test]
+fn new_type_scaffolds_every_type() {
+    let p = Project::new();
+    for t in vanban::doctype::TYPES.iter() {
+        let out = p.run(&["new", "--type", t.key, "plan.toml", "--force"]);
+        assert_eq!(out.status.code(), Some(0), "{}: {}", t.key, stderr(&out));
+        let text = std::fs::read_to_string(p.path("plan.toml")).unwrap();
+        let check = p.run(&["check", "plan.toml"]);
+        assert_eq!(check.status.code(), Some(1), "{}", t.key);
+        let err = stderr(&check);
+        assert!(
+            err.contains("error[unfilled]") && !err.contains("error[unknown-key]"),
+            "{}: {err}",
+            t.key
+        );
+        // Fill every marker with what it asks for.
+        let mut filled = String::new();
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("«điền: ") {
+            filled.push_str(&rest[..i]);
+            let after = &rest[i + "«điền: ".len()..];
+            let end = after.find('»').unwrap();
+            let what = &after[..end];
+            filled.push_str(if what.contains("YYYY-MM-DD") {
+                "2024-10-01"
+            } else {
+                what
+            });
+            rest = &after[end + '»'.len_utf8()..];
+        }
+        filled.push_str(rest);
+        p.write("plan.toml", &filled);
+        let build = p.run(&["build", "plan.toml", "-o", "out.pdf"]);
+        assert_eq!(
+            build.status.code(),
+            Some(0),
+            "{}: {}\n{filled}",
+            t.key,
+            stderr(&build)
+        );
+        assert!(
+            pdf_text(&std::fs::read(p.path("out.pdf")).unwrap()).contains(t.name)
+                || t.name == "CÔNG VĂN"
+                || t.name == "THƯ CÔNG",
+            "{}",
+            t.key
+        );
+    }
+}
+
+#[test]
+fn types_and_codes_are_listed() {
+    let p = Project::new();
+    let out = p.run(&["types"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for t in vanban::doctype::TYPES.iter() {
+        assert!(
+            text.contains(t.key),
+            "{} missing from `vanban types`",
+            t.key
+        );
+    }
+    assert!(
+        text.contains("cong-van") && text.contains("Mẫu 1.5") && text.contains("keys: text, unit"),
+        "{text}"
+    );
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let md = p.run(&["types", "--markdown"]);
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(
+        readme.contains(md.as_ref()),
+        "README.md must contain `vanban types --markdown`:\n{md}"
+    );
+}
+
+#[test]
+fn templates_outside_the_root_are_refused() {
+    let p = Project::new();
+    p.write("plan.toml", MINIMAL);
+    let outside = tempfile::tempdir().unwrap();
+    let out = p.run(&[
+        "build",
+        "plan.toml",
+        "--templates",
+        outside.path().to_str().unwrap(),
+        "-o",
+        "out.pdf",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("is outside the project root"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!p.path("out.pdf").exists());
+}
