@@ -249,6 +249,25 @@ pub fn expand(inputs: &[PathBuf], settings: &Settings) -> Vec<Job> {
                 ));
             }
             for f in files {
+                // A link in the folder that leads out of it is not part of the folder.
+                if !plan::inside_root(&f, input) {
+                    jobs.push(failed_job(
+                        &f,
+                        Diagnostic::error(
+                            "outside-root",
+                            format!(
+                                "{} links to a file outside {}",
+                                display_path(&f),
+                                display_path(input)
+                            ),
+                        )
+                        .in_file(&f)
+                        .hint(
+                            "name the plan itself on the command line, or copy it into the folder",
+                        ),
+                    ));
+                    continue;
+                }
                 expand_file(&f, settings, &mut jobs);
             }
         } else {
@@ -429,6 +448,32 @@ fn output_name(
     Ok(name)
 }
 
+/// Whether the existing part of `path`'s folder chain, links resolved, stays inside `base`.
+fn parent_inside(path: &Path, base: &Path) -> bool {
+    let Ok(real_base) = std::fs::canonicalize(base) else {
+        return true;
+    };
+    let mut dir = path.parent();
+    while let Some(d) = dir {
+        if let Ok(real) = std::fs::canonicalize(d) {
+            return real.starts_with(&real_base);
+        }
+        dir = d.parent();
+    }
+    true
+}
+
+/// An output file name with the format's extension: a known one is replaced, anything else
+/// after a dot is part of the name (`TP. Buôn Ma Thuột` stays whole).
+fn with_format(name: &str, format: Format) -> String {
+    for ext in ["pdf", "png", "typ"] {
+        if let Some(stem) = name.strip_suffix(&format!(".{ext}")) {
+            return format!("{stem}.{}", format.extension());
+        }
+    }
+    format!("{name}.{}", format.extension())
+}
+
 /// Decides output paths and refuses two documents writing one file.
 pub fn assign_outputs(
     jobs: &mut [Job],
@@ -452,16 +497,36 @@ pub fn assign_outputs(
         let path = match (out, &job.batch_output) {
             (Some(o), _) => o.to_path_buf(),
             (None, Some(Ok(name))) => {
-                base().join(Path::new(name).with_extension(format.extension()))
+                let base = base();
+                let path = base.join(with_format(name, format));
+                // A folder of the name that is a link must not carry the file out of the
+                // output folder.
+                if !parent_inside(&path, &base) {
+                    errors.push(
+                        Diagnostic::error(
+                            "outside-root",
+                            format!(
+                                "{}: output `{}` leads outside the output folder {} through a link",
+                                job.label,
+                                name,
+                                display_path(&base)
+                            ),
+                        )
+                        .in_file(&job.source)
+                        .hint("remove the link, or choose another --out-dir"),
+                    );
+                    continue;
+                }
+                path
             }
             (None, Some(Err(_))) => continue,
             (None, None) => {
                 let stem = job
                     .source
                     .file_stem()
-                    .map(|s| s.to_os_string())
+                    .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                base().join(stem).with_extension(format.extension())
+                base().join(with_format(&stem, format))
             }
         };
         if plan::absolute(&path) == plan::absolute(&job.source) {
@@ -590,6 +655,26 @@ fn build_one(engine: &Engine, job: Job, settings: &Settings, format: Format) -> 
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        // An output never replaces a plan it was built from (the province's plan, a batch).
+        let target = plan::absolute(path);
+        let real = std::fs::canonicalize(path).ok();
+        if let Some(src) = plan.sources.iter().find(|s| {
+            **s == target
+                || std::fs::canonicalize(s)
+                    .ok()
+                    .is_some_and(|c| Some(c) == real)
+        }) {
+            return Err(vec![Diagnostic::error(
+                "output",
+                format!(
+                    "the output {} would overwrite {}, a plan this document is built from",
+                    crate::diag::display_path(path),
+                    crate::diag::display_path(src)
+                ),
+            )
+            .in_file(path)
+            .hint("choose another output name with -o or --out-dir")]);
+        }
         let built = pipeline::build_plan(engine, &plan, settings, format, &job.ident, &file_name)?;
         if let Some(m) = &built.manifest {
             let json = serde_json::to_string_pretty(m)

@@ -190,6 +190,15 @@ fn settings(p: &ProjectArgs) -> Settings {
 
 /// Runs the CLI; returns the process exit code.
 pub fn main() -> i32 {
+    // Ctrl-C or a SIGTERM mid-batch: remove the temporary files being written and the
+    // out-dir lock, so an interrupted run leaves nothing behind (SIGKILL's leftovers carry the
+    // pid in their name and the next run removes them).
+    let _ = ctrlc::set_handler(|| {
+        vanban::export::remove_in_flight();
+        vanban::export::DirLock::release_all();
+        eprintln!("interrupted");
+        std::process::exit(130);
+    });
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -261,6 +270,9 @@ fn build(a: BuildArgs) -> i32 {
     settings.manifest = a.manifest;
     settings.signature_fields = a.signature_fields;
     let format = Format::from(a.format);
+    if a.jobs == Some(0) {
+        return usage("-j 0: give at least one worker thread (or leave -j out for all cores)");
+    }
     if (a.manifest || a.pdf_a || a.signature_fields) && format != Format::Pdf {
         return usage("--manifest, --pdf-a and --signature-fields go with --format pdf");
     }
@@ -285,6 +297,26 @@ fn build(a: BuildArgs) -> i32 {
         report(&clashes);
         return EXIT_FAILED;
     }
+    // One run at a time per output folder: two runs would mix their editions. Taking the lock
+    // also proves the folder writable before any document is typeset.
+    // Nothing is created for a run whose every input already failed (the folder stays as it
+    // was), and a path that is not a folder is left to the write to report.
+    let lock_dir = a
+        .out_dir
+        .as_deref()
+        .filter(|d| !d.exists() || d.is_dir())
+        .filter(|_| jobs.iter().any(|j| j.out.is_some()));
+    let created = lock_dir.is_some_and(|d| !d.exists());
+    let lock = match lock_dir {
+        Some(dir) => match vanban::export::DirLock::acquire(dir) {
+            Ok(l) => Some(l),
+            Err(d) => {
+                report(&[d]);
+                return EXIT_FAILED;
+            }
+        },
+        None => None,
+    };
     let total = jobs.len();
     let threads = a.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
@@ -317,6 +349,11 @@ fn build(a: BuildArgs) -> i32 {
         }
     };
     let outcomes = batch::run(&engine, jobs, &settings, format, threads, &progress);
+    drop(lock);
+    if let (true, Some(dir)) = (created, lock_dir) {
+        // A folder this run created and left empty (every document failed) goes again.
+        let _ = std::fs::remove_dir(dir);
+    }
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -374,6 +411,7 @@ fn check(a: CheckArgs) -> i32 {
                 diags.extend(vanban::lint::lint(&plan));
                 // What `build` refuses, `check` reports: a character the fonts cannot draw.
                 diags.extend(pipeline::coverage(&engine, &plan));
+                diags.extend(pipeline::long_words(&plan));
                 if let Err(d) = pipeline::prepare(&plan, &settings, &job.ident) {
                     diags.extend(d);
                 }
@@ -466,8 +504,40 @@ fn usage(msg: &str) -> i32 {
     EXIT_USAGE
 }
 
+/// Text from a plan shown on a terminal: control characters (an ESC sequence that would
+/// recolour or clear the screen, a bidi override) are replaced by a character of the same
+/// UTF-8 length, so the spans into the text stay where they were.
+fn visible(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\n' | '\t' => c,
+            c if c.is_control() && c.len_utf8() == 1 => '?',
+            c if c.is_control() => '¿',
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
+}
+
 /// Prints diagnostics like rustc and typst do, with colour only on a terminal.
 pub fn report(diags: &[Diagnostic]) {
+    let diags: Vec<Diagnostic> = diags
+        .iter()
+        .map(|d| {
+            let mut d = d.clone();
+            d.message = visible(&d.message);
+            d.hint = d.hint.as_deref().map(visible);
+            d.notes = d.notes.iter().map(|n| visible(n)).collect();
+            if let Some(loc) = &mut d.loc {
+                let text = visible(&loc.file.text);
+                if text != loc.file.text {
+                    loc.file = vanban::diag::SourceFile::new(loc.file.path.clone(), text);
+                }
+            }
+            d
+        })
+        .collect();
+    let diags = &diags[..];
     let choice = if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
         termcolor::ColorChoice::Auto
     } else {

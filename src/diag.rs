@@ -309,6 +309,7 @@ pub static CODES: &[Code] = &[
     e("template", "another template error"),
     e("template-not-found", "`template` names no template or layout"),
     e("typst", "typesetting failed (traced to the template line that wrote the code)"),
+    e("off-page", "text would be printed outside the page (a part that never splits is taller than a page)"),
     e("font", "the embedded font family is missing"),
     e("glyph", "a character the embedded fonts cannot draw"),
     e("pdf", "PDF export failed"),
@@ -335,6 +336,9 @@ pub static CODES: &[Code] = &[
     w("symbol", "a `symbol` not shaped like `KH-UBND`, `QyĐ-UBND`, `UBND-VX`"),
     w("capital", "`nhân dân`, `nhà nước`, `ủy ban nhân dân` not capitalised (Phụ lục II)"),
     w("stale-year", "the edition year written literally instead of `{{ year }}`"),
+    w("tab", "a TAB in a text (pasted from Word or Excel): it prints as one space"),
+    // Body markup.
+    e("table", "a malformed pipe table: rows with different cell counts, no separator row under the header, a bad separator cell"),
 ];
 
 pub fn code(name: &str) -> Option<&'static Code> {

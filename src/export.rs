@@ -72,14 +72,111 @@ pub fn png(doc: &PagedDocument) -> Result<Vec<u8>, Diagnostic> {
         .map_err(|e| Diagnostic::error("png", format!("PNG encoding failed: {e}")))
 }
 
+/// Temporary files being written right now, so an interrupted run can remove them
+/// ([`remove_in_flight`], called from the CLI's signal handler).
+static IN_FLIGHT: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+/// Folders already swept of stale temporary files in this run.
+static SWEPT: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Set when the run is being interrupted: no new output is started.
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+const TMP_PREFIX: &str = ".vanban-";
+const TMP_SUFFIX: &str = ".tmp";
+
+/// Removes the temporary files of writes still in progress (SIGINT, SIGTERM): the tracked
+/// ones, and any file in a folder this run wrote into whose name carries this run's pid (one
+/// created in the instant before it was tracked).
+pub fn remove_in_flight() {
+    STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
+    // A writer that created its file a moment ago sees the flag and removes it itself; give it
+    // that moment before sweeping.
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    let list = IN_FLIGHT.lock().map(|l| l.clone()).unwrap_or_default();
+    for p in list {
+        let _ = std::fs::remove_file(p);
+    }
+    let own = format!("{TMP_PREFIX}{}-", std::process::id());
+    let dirs = SWEPT.lock().map(|l| l.clone()).unwrap_or_default();
+    for d in dirs {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&own) && name.ends_with(TMP_SUFFIX) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+fn track(path: &Path, on: bool) {
+    if let Ok(mut l) = IN_FLIGHT.lock() {
+        if on {
+            l.push(path.to_path_buf());
+        } else {
+            l.retain(|p| p != path);
+        }
+    }
+}
+
+/// Whether a process with this id is running (Linux `/proc`); elsewhere assume it is, so
+/// nothing another run may still own is removed.
+pub fn pid_alive(pid: u32) -> bool {
+    if !Path::new("/proc/self").exists() {
+        return true;
+    }
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Removes `.vanban-<pid>-….tmp` files of runs that are gone (killed with SIGKILL): the pid
+/// in the name proves the file is ours and that no one is writing it any more.
+fn sweep_stale(dir: &Path) {
+    if let Ok(mut swept) = SWEPT.lock() {
+        if swept.iter().any(|d| d == dir) {
+            return;
+        }
+        swept.push(dir.to_path_buf());
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name
+            .strip_prefix(TMP_PREFIX)
+            .and_then(|r| r.strip_suffix(TMP_SUFFIX))
+        else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if pid != std::process::id() && !pid_alive(pid) && e.path().is_file() {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+/// What a failed write means for the user: a full disk is not a permission problem.
+fn io_hint(e: &std::io::Error) -> &'static str {
+    match e.raw_os_error() {
+        Some(28) => "the disk is full: free some space, or write elsewhere with -o / --out-dir",
+        Some(122) => "the disk quota is exceeded: free some space, or write elsewhere",
+        Some(30) => "the file system is read-only: write elsewhere with -o / --out-dir",
+        _ => "check that the folder is writable, or choose another with -o / --out-dir",
+    }
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder, then renames: a
-/// failed or interrupted build never leaves a half-written file behind.
+/// failed or interrupted build never leaves a half-written file behind. The file gets the
+/// umask's permissions (an existing file keeps its own mode), and anything that is not a
+/// regular file — a FIFO, a device, `/dev/null` — is never replaced.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let fail = |what: &str, e: &dyn std::fmt::Display| {
+    let fail = |what: &str, e: &std::io::Error| {
         Diagnostic::error(
             "output",
             format!(
@@ -88,7 +185,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
             ),
         )
         .in_file(path)
-        .hint("check that the folder is writable, or choose another with -o / --out-dir")
+        .hint(io_hint(e))
     };
     if path.is_dir() || path.to_string_lossy().ends_with(std::path::MAIN_SEPARATOR) {
         return Err(Diagnostic::error(
@@ -98,14 +195,173 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
         .in_file(path)
         .hint("give a file name with -o, or use --out-dir for a folder"));
     }
+    let existing = std::fs::metadata(path).ok();
+    if let Some(m) = &existing {
+        let t = m.file_type();
+        if !t.is_file() {
+            let kind = if t.is_fifo() {
+                "a named pipe"
+            } else if t.is_char_device() || t.is_block_device() {
+                "a device"
+            } else if t.is_socket() {
+                "a socket"
+            } else {
+                "not a regular file"
+            };
+            return Err(Diagnostic::error(
+                "output",
+                format!(
+                    "{} is {kind}; vanban only replaces regular files",
+                    crate::diag::display_path(path)
+                ),
+            )
+            .in_file(path)
+            .hint("write to a file name with -o, then copy it where it must go"));
+        }
+    }
     std::fs::create_dir_all(&dir).map_err(|e| fail("cannot create the folder", &e))?;
+    sweep_stale(&dir);
+    let mode = existing
+        .map(|m| m.permissions().mode() & 0o7777)
+        .unwrap_or(0o666);
     let mut tmp = tempfile::Builder::new()
-        .prefix(".vanban-")
-        .suffix(".tmp")
+        .prefix(&format!("{TMP_PREFIX}{}-", std::process::id()))
+        .suffix(TMP_SUFFIX)
+        // Created with 0666: the umask takes away what the user does not share.
+        .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(&dir)
         .map_err(|e| fail("cannot create a temporary file", &e))?;
-    tmp.write_all(bytes).map_err(|e| fail("write failed", &e))?;
-    tmp.persist(path)
-        .map_err(|e| fail("rename failed", &e.error))?;
-    Ok(())
+    let tmp_path = tmp.path().to_path_buf();
+    track(&tmp_path, true);
+    if STOPPING.load(std::sync::atomic::Ordering::SeqCst) {
+        track(&tmp_path, false);
+        drop(tmp);
+        return Err(Diagnostic::error("output", "the run was interrupted").in_file(path));
+    }
+    let result = (|| {
+        tmp.write_all(bytes).map_err(|e| fail("write failed", &e))?;
+        if mode != 0o666 {
+            // An existing file keeps its own mode.
+            std::fs::set_permissions(&tmp_path, std::fs::Permissions::from_mode(mode))
+                .map_err(|e| fail("cannot set the permissions", &e))?;
+        }
+        tmp.persist(path)
+            .map_err(|e| fail("rename failed", &e.error))?;
+        Ok(())
+    })();
+    track(&tmp_path, false);
+    result
+}
+
+/// A lock on an output folder, so two runs never mix their editions in one folder. The lock
+/// file holds the pid; a lock whose process is gone is taken over.
+#[derive(Debug)]
+pub struct DirLock {
+    path: std::path::PathBuf,
+}
+
+static LOCKS: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+impl DirLock {
+    pub const NAME: &'static str = ".vanban.lock";
+
+    pub fn acquire(dir: &Path) -> Result<DirLock, Diagnostic> {
+        let path = dir.join(Self::NAME);
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Diagnostic::error(
+                "output",
+                format!("cannot create {}: {e}", crate::diag::display_path(dir)),
+            )
+            .hint(io_hint(&e))
+        })?;
+        // The lock is linked into place fully written, so its content is always a whole pid,
+        // and it is registered before it exists, so a signal at any moment finds it.
+        let own = std::process::id().to_string();
+        let staged = dir.join(format!("{TMP_PREFIX}{own}-lock{TMP_SUFFIX}"));
+        track(&staged, true);
+        if let Err(e) = std::fs::write(&staged, &own) {
+            track(&staged, false);
+            return Err(Diagnostic::error(
+                "output",
+                format!("cannot write into {}: {e}", crate::diag::display_path(dir)),
+            )
+            .hint(io_hint(&e)));
+        }
+        if let Ok(mut l) = LOCKS.lock() {
+            l.push(path.clone());
+        }
+        let result = Self::link(&path, &staged, dir);
+        let _ = std::fs::remove_file(&staged);
+        track(&staged, false);
+        if result.is_err() {
+            if let Ok(mut l) = LOCKS.lock() {
+                l.retain(|p| p != &path);
+            }
+        }
+        result
+    }
+
+    fn link(path: &Path, staged: &Path, dir: &Path) -> Result<DirLock, Diagnostic> {
+        let held = |pid: &str| {
+            Diagnostic::error(
+                "output",
+                format!(
+                    "another vanban run (process {pid}) is writing into {}",
+                    crate::diag::display_path(dir)
+                ),
+            )
+            .in_file(dir)
+            .hint("wait for it to finish, or write into another folder with --out-dir")
+        };
+        for _ in 0..2 {
+            match std::fs::hard_link(staged, path) {
+                Ok(()) => {
+                    return Ok(DirLock {
+                        path: path.to_path_buf(),
+                    })
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let pid = std::fs::read_to_string(path).unwrap_or_default();
+                    match pid.trim().parse::<u32>() {
+                        Ok(p) if pid_alive(p) && p != std::process::id() => {
+                            return Err(held(pid.trim()))
+                        }
+                        // A stale lock of a killed run (or an unreadable one): take it over.
+                        _ => {
+                            let _ = std::fs::remove_file(path);
+                        }
+                    }
+                }
+                Err(e) => {
+                    return Err(Diagnostic::error(
+                        "output",
+                        format!("cannot lock {}: {e}", crate::diag::display_path(dir)),
+                    )
+                    .hint(io_hint(&e)))
+                }
+            }
+        }
+        Err(held("?"))
+    }
+
+    /// Removes every lock this process holds (signal handler); a lock whose file names
+    /// another process is not ours and stays.
+    pub fn release_all() {
+        let own = std::process::id().to_string();
+        let list = LOCKS.lock().map(|l| l.clone()).unwrap_or_default();
+        for p in list {
+            if std::fs::read_to_string(&p).is_ok_and(|c| c.trim() == own) {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+        if let Ok(mut l) = LOCKS.lock() {
+            l.retain(|p| p != &self.path);
+        }
+    }
 }

@@ -52,6 +52,26 @@ impl Layout {
         out
     }
 
+    /// Text placed outside its page (a block taller than the page, a word wider than it):
+    /// (page, text) of every such run. Each page is measured by its own size, so a landscape
+    /// page is judged as landscape.
+    pub fn off_page(doc: &PagedDocument) -> Vec<(usize, String)> {
+        let mut out = Vec::new();
+        for (i, page) in doc.pages().iter().enumerate() {
+            let (w, h) = (page.frame.width().to_pt(), page.frame.height().to_pt());
+            let mut one = Layout::default();
+            walk(&page.frame, Transform::identity(), i + 1, &mut one);
+            for r in one.runs {
+                // A baseline below the page, or a run crossing its sides (1 pt of slack for the
+                // optical overhang of punctuation).
+                if r.y > h || r.y - r.size * 0.7 < 0.0 || r.x < -1.0 || r.x + r.width > w + 1.0 {
+                    out.push((i + 1, r.text));
+                }
+            }
+        }
+        out
+    }
+
     /// Runs of one page merged into lines (same baseline within 0.5 pt), left to right.
     pub fn lines(&self, page: usize) -> Vec<Line> {
         let mut runs: Vec<&TextRun> = self.runs.iter().filter(|r| r.page == page).collect();

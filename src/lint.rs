@@ -7,16 +7,17 @@
 //!
 //! | code | severity | what |
 //! |---|---|---|
-//! | `stale-year` | warning | the edition year written literally instead of `{{ year }}` |
+//! | `stale-year` | warning | the edition year written literally instead of `{{ year }}` (not a cited document's date) |
 //! | `mojibake` | error | TCVN3 (ABC) or VNI text pasted as Unicode ([`crate::mojibake`]) |
-//! | `invisible` | error | zero-width characters, soft hyphens, control characters |
+//! | `invisible` | error | zero-width characters, soft hyphens, control characters, bidi controls |
 //! | `nbsp` | warning | no-break spaces U+00A0 / U+202F |
+//! | `tab` | warning | a TAB, which prints as one space |
 //! | `double-space` | warning | two or more spaces inside a line |
 //! | `unbalanced` | warning | unbalanced `()`, `[]`, `“ ”`, or an odd number of `"` in a field |
 //! | `artefact` | error | `CỘNG HÕA` / `HÕA`, the PDF-extraction artefact for `CỘNG HÒA` |
 //! | `fixed-phrase` | warning | quốc hiệu or tiêu ngữ typed into the plan (the template prints them) |
 //! | `tone-mixed` | warning | old (`hòa`, `Ủy`) and new (`hoà`, `Uỷ`) tone placement in one plan |
-//! | `capital` | warning | `nhân dân`, `nhà nước`, `ủy ban nhân dân` not capitalised (Phụ lục II) |
+//! | `capital` | warning | `nhân dân`, `nhà nước`, `ủy ban nhân dân` not capitalised (Phụ lục II), outside quotations and cited names |
 //! | `authority` | warning | a `signer.authority` line not starting with TM., KT., Q., TL., TUQ. |
 //! | `deputy` | warning | a `Phó …` signer without a `KT.` line |
 //! | `recipients` | warning | a `Lưu` line among `recipients.to` |
@@ -81,6 +82,22 @@ pub fn texts(plan: &Plan) -> Vec<(String, std::borrow::Cow<'_, Text>)> {
     }
     if let Some(t) = &plan.contact {
         v.push(("contact".into(), t));
+    }
+    let appendix_names: Vec<(String, String)> = plan
+        .appendices
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let id = a.id.clone().unwrap_or_else(|| (i + 1).to_string());
+            (
+                format!("appendices[{id}].title"),
+                format!("appendices[{id}].text"),
+            )
+        })
+        .collect();
+    for (a, (title, text)) in plan.appendices.iter().zip(appendix_names) {
+        v.push((title, &a.title));
+        v.push((text, &a.text));
     }
     let mut out: Vec<(String, std::borrow::Cow<'_, Text>)> = v
         .into_iter()
@@ -377,39 +394,471 @@ impl View {
 // stale-year
 
 /// A literal edition year in plan text goes stale next year: `--set year=2025` would not
-/// change it.
+/// change it. Not the edition: part of a longer number, a numeric date (`13/3/2024`), a range
+/// (`2023-2030`, `2024 - 2030`), and the dates of cited documents (`Công văn số 5201/… ngày
+/// 09 tháng 9 năm 2024`, `Luật Ngân sách nhà nước năm 2015`, see [`citations`]); the year in a
+/// cited document's subject (`… về việc tổ chức Tuần lễ … năm 2024`) is the edition's and is
+/// reported. Each place is reported once: a string with escapes has no exact positions, so
+/// all its years share one place and are counted there.
 fn stale_year(plan: &Plan, fields: &[Field], out: &mut Vec<Diagnostic>) {
     let Some(year) = plan.vars.get("year").and_then(|v| v.as_integer()) else {
         return;
     };
     let y = year.to_string();
+    // Per place (file and offset, or the field when it has no position): the finding, the
+    // number of occurrences there.
+    let mut places: Vec<(PlaceKey, Diagnostic, usize)> = Vec::new();
     for f in fields {
-        let v = &f.text.value;
+        let v = &f.masked;
+        let mut cited: Option<Vec<Citation>> = None;
         let mut from = 0;
         while let Some(i) = v[from..].find(&y) {
             let at = from + i;
             from = at + y.len();
-            let before = v[..at].chars().last();
-            let after = v[at + y.len()..].chars().next();
-            // Part of a longer number, a date (13/3/2024), or a range (2023-2030): not the edition.
-            let digitish =
-                |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit() || c == '/' || c == '-');
-            if digitish(before) || digitish(after) {
+            if !is_edition_year(v, at, y.len()) {
                 continue;
             }
-            out.push(
-                Diagnostic::warning(
-                    "stale-year",
-                    format!(
-                        "`{}` has the literal year {y}, which is the edition year",
-                        f.name
-                    ),
-                )
-                .at_opt(f.at(at))
-                .hint("write {{ year }} so --set year=… updates it next year"),
-            );
+            let cited = cited.get_or_insert_with(|| citations(v));
+            if cited
+                .iter()
+                .any(|c| c.dates.iter().any(|d| d.contains(&at)))
+            {
+                continue;
+            }
+            let loc = f.at(at);
+            let key = place_key(loc.as_ref(), &f.name);
+            if let Some(p) = places.iter_mut().find(|p| p.0 == key) {
+                p.2 += 1;
+                continue;
+            }
+            let d = Diagnostic::warning(
+                "stale-year",
+                format!(
+                    "`{}` has the literal year {y}, which is the edition year",
+                    f.name
+                ),
+            )
+            .at_opt(loc)
+            .hint("write {{ year }} so --set year=… updates it next year");
+            places.push((key, d, 1));
         }
     }
+    for (_, mut d, count) in places {
+        if count > 1 {
+            d = d.note(format!(
+                "{count} occurrences of {y} at this place (the string has escapes, so they \
+                 cannot be pointed at one by one)"
+            ));
+        }
+        out.push(d);
+    }
+}
+
+/// Where a finding points: the file and byte offset, or the field's name when it has no
+/// position in a file.
+#[derive(PartialEq)]
+enum PlaceKey {
+    File(usize, usize),
+    Field(String),
+}
+
+fn place_key(loc: Option<&Loc>, field: &str) -> PlaceKey {
+    match loc {
+        Some(l) => PlaceKey::File(Arc::as_ptr(&l.file) as usize, l.span.start),
+        None => PlaceKey::Field(field.to_string()),
+    }
+}
+
+/// Whether the `len` bytes at `at` of `v` stand alone as a year: not part of a longer number,
+/// a numeric date (`13/3/2024`, `2024-10-01`, `9.9.2024`) or a range (`2023-2030`,
+/// `2024 - 2030`).
+fn is_edition_year(v: &str, at: usize, len: usize) -> bool {
+    let before = v[..at].chars().next_back();
+    let after = v[at + len..].chars().next();
+    let digitish = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit() || c == '/' || c == '-');
+    if digitish(before) || digitish(after) {
+        return false;
+    }
+    // `9.9.2024`: a dot right after a digit.
+    let mut rev = v[..at].chars().rev();
+    if before == Some('.') && rev.nth(1).is_some_and(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    // A spaced range: a four-digit year across a dash.
+    let dash = |c: char| matches!(c, '-' | '–' | '—');
+    let rest = v[at + len..].trim_start_matches(' ');
+    if let Some(r) = rest.strip_prefix(dash) {
+        let r = r.trim_start_matches(' ');
+        if r.len() >= 4 && r.as_bytes()[..4].iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+    }
+    let head = v[..at].trim_end_matches(' ');
+    if let Some(h) = head.strip_suffix(dash) {
+        let h = h.trim_end_matches(' ');
+        if h.len() >= 4 && h.as_bytes()[h.len() - 4..].iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+    }
+    true
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cited documents and quotations
+
+/// A cited document in a text: `Luật Ngân sách nhà nước năm 2015`, `Nghị định số
+/// 30/2020/NĐ-CP ngày 05 tháng 3 năm 2020 của Chính phủ về công tác văn thư`, `Công văn số
+/// 5201/BGDĐT-GDTX ngày 09/9/2024 của Bộ Giáo dục và Đào tạo về việc …`: its name, number,
+/// date, issuer and subject are the document's own, written as it was signed.
+#[derive(Debug)]
+struct Citation {
+    /// From the document type (or `số`) to the end of the citation, in bytes.
+    span: Range<usize>,
+    /// The years of the document's own dates (`ngày … năm 2015`, `… năm 2015` right after a
+    /// law's name), in bytes; a year in its subject is not one of them.
+    dates: Vec<Range<usize>>,
+}
+
+/// Types of documents cited by their name: `Luật Đất đai`, `Bộ luật Hình sự`, `Hiến pháp nước
+/// Cộng hòa …`, `Nghị quyết Đại hội …` (and by their number, as every type).
+const NAMED_DOCS: &[&str] = &[
+    "Luật",
+    "Bộ luật",
+    "Pháp lệnh",
+    "Hiến pháp",
+    "Nghị quyết",
+    "Điều lệ",
+];
+
+/// Types of documents cited by their number (`Nghị định số 30/2020/NĐ-CP`, `Quyết định
+/// 1373/QĐ-TTg`), or by a name in quotes (`Đề án “Xây dựng xã hội học tập …”`).
+const NUMBERED_DOCS: &[&str] = &[
+    "Nghị định",
+    "Quyết định",
+    "Thông tư liên tịch",
+    "Thông tư",
+    "Chỉ thị",
+    "Lệnh",
+    "Công văn",
+    "Công điện",
+    "Văn bản",
+    "Kế hoạch",
+    "Tờ trình",
+    "Báo cáo",
+    "Thông báo",
+    "Kết luận",
+    "Hướng dẫn",
+    "Đề án",
+    "Chương trình",
+    "Chiến lược",
+    "Quy hoạch",
+    "Quy chế",
+    "Quy định",
+    "Biên bản",
+];
+
+/// Words that start a cited document's subject after its number, date or issuer.
+const SUBJECT_STARTS: &[&str] = &[
+    "về",
+    "giao",
+    "quy định",
+    "hướng dẫn",
+    "ban hành",
+    "phê duyệt",
+    "sửa đổi",
+    "bổ sung",
+    "triển khai",
+    "thực hiện",
+    "tổ chức",
+    "thành lập",
+    "công bố",
+    "kiện toàn",
+    "phân công",
+    "kèm theo",
+];
+
+/// Words after a comma that start the citing sentence's own clause.
+const CLAUSE_STARTS: &[&str] = &[
+    "theo",
+    "xét",
+    "căn cứ",
+    "nhằm",
+    "để",
+    "đồng thời",
+    "trong đó",
+    "trên cơ sở",
+    "đề nghị",
+    "giao",
+    "yêu cầu",
+    "kính",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Tok {
+    Word,
+    Punct(char),
+}
+
+#[derive(Debug)]
+struct Token<'a> {
+    s: &'a str,
+    start: usize,
+    end: usize,
+    kind: Tok,
+}
+
+/// Words (letters and digits, joined by `/`, `-`, `.` between them: `5201/BGDĐT-GDTX`,
+/// `09/9/2024`; masked template code `___` is a word) and single punctuation marks; a newline
+/// is a mark, other white space separates.
+fn tokens(s: &str) -> Vec<Token<'_>> {
+    let wordish = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = Vec::new();
+    let mut it = s.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        if c != '\n' && c.is_whitespace() {
+            continue;
+        }
+        if !wordish(c) {
+            let end = i + c.len_utf8();
+            out.push(Token {
+                s: &s[i..end],
+                start: i,
+                end,
+                kind: Tok::Punct(c),
+            });
+            continue;
+        }
+        let mut end = i + c.len_utf8();
+        while let Some(&(j, d)) = it.peek() {
+            let joins =
+                matches!(d, '/' | '-' | '.') && s[j + 1..].chars().next().is_some_and(wordish);
+            if wordish(d) || joins {
+                end = j + d.len_utf8();
+                it.next();
+            } else {
+                break;
+            }
+        }
+        out.push(Token {
+            s: &s[i..end],
+            start: i,
+            end,
+            kind: Tok::Word,
+        });
+    }
+    out
+}
+
+/// Whether the words of `phrase` are the tokens from `i` on; returns the number of tokens.
+fn phrase_at(toks: &[Token], i: usize, phrase: &str) -> Option<usize> {
+    let mut n = 0;
+    for w in phrase.split(' ') {
+        let t = toks.get(i + n)?;
+        if t.kind != Tok::Word || t.s != w {
+            return None;
+        }
+        n += 1;
+    }
+    Some(n)
+}
+
+fn any_phrase_at(toks: &[Token], i: usize, phrases: &[&str]) -> Option<usize> {
+    phrases.iter().find_map(|p| phrase_at(toks, i, p))
+}
+
+/// A document's number: `30/2020/NĐ-CP`, `57-NQ/TW`, `118/TTr-UBND`.
+fn is_doc_number(t: &Token) -> bool {
+    t.kind == Tok::Word && t.s.starts_with(|c: char| c.is_ascii_digit()) && t.s.contains(['/', '-'])
+}
+
+fn is_year(t: &Token) -> bool {
+    t.kind == Tok::Word && t.s.len() == 4 && t.s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_number(t: &Token) -> bool {
+    t.kind == Tok::Word && t.s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn capitalised(t: &Token) -> bool {
+    t.kind == Tok::Word && t.s.chars().next().is_some_and(char::is_uppercase)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Part {
+    Name,
+    Number,
+    Date,
+    Issuer,
+    Subject,
+}
+
+/// The documents a text cites (see [`Citation`]). A citation starts at a document type
+/// followed by a name (`Luật Ngân sách …`), a number (`Nghị định số 30/2020/NĐ-CP`) or a
+/// quotation, or at `số` followed by a number with `/`; not at `Kế hoạch này`. It runs to
+/// the end of its clause: `;`, `:`, `.`, a line end, or a comma followed by a capitalised
+/// word (`…, UBND tỉnh ban hành`) or the citing sentence's own words (`…, đề nghị …`). A
+/// comma followed by lower case stays inside the subject (`về quản lý, sử dụng …`) and early
+/// in a name (`Luật Phòng, chống tham nhũng`).
+fn citations(s: &str) -> Vec<Citation> {
+    let toks = tokens(s);
+    let mut out = Vec::new();
+    for i in 0..toks.len() {
+        let Some((mut j, mut part)) = citation_start(&toks, i) else {
+            continue;
+        };
+        let mut dates = Vec::new();
+        let mut depth = 0usize;
+        let mut name_words = 0usize;
+        let mut last = j.saturating_sub(1);
+        while let Some(t) = toks.get(j) {
+            match t.kind {
+                Tok::Punct(';' | ':' | '.' | '!' | '?' | '\n') => break,
+                Tok::Punct('(') => depth += 1,
+                Tok::Punct(')') => {
+                    if depth == 0 {
+                        break;
+                    }
+                    depth -= 1;
+                }
+                Tok::Punct(',') if depth == 0 => {
+                    let Some(next) = toks.get(j + 1) else { break };
+                    let lower_goes_on =
+                        part == Part::Subject || (part == Part::Name && name_words <= 3);
+                    if capitalised(next)
+                        || any_phrase_at(&toks, j + 1, CLAUSE_STARTS).is_some()
+                        || !lower_goes_on
+                    {
+                        break;
+                    }
+                }
+                Tok::Punct(_) => {}
+                Tok::Word => {
+                    let dated = part != Part::Subject;
+                    // ngày 19 tháng 6 năm 2015, ngày 09/9/2024
+                    if t.s == "ngày" && toks.get(j + 1).is_some_and(|n| n.kind == Tok::Word) {
+                        let long = toks.get(j + 1).is_some_and(is_number)
+                            && phrase_at(&toks, j + 2, "tháng").is_some()
+                            && toks.get(j + 3).is_some_and(is_number)
+                            && phrase_at(&toks, j + 4, "năm").is_some()
+                            && toks.get(j + 5).is_some_and(is_year);
+                        if long {
+                            if dated {
+                                dates.push(toks[j + 5].start..toks[j + 5].end);
+                                part = Part::Date;
+                            }
+                            last = j + 5;
+                            j += 6;
+                            continue;
+                        }
+                        if is_doc_number(&toks[j + 1]) {
+                            if dated {
+                                part = Part::Date;
+                            }
+                            last = j + 1;
+                            j += 2;
+                            continue;
+                        }
+                    }
+                    // … năm 2015 right after the name, number or date (or in brackets
+                    // after them: `(sửa đổi, bổ sung năm 2019)`)
+                    if t.s == "năm" && toks.get(j + 1).is_some_and(is_year) {
+                        if matches!(part, Part::Name | Part::Number | Part::Date) {
+                            dates.push(toks[j + 1].start..toks[j + 1].end);
+                            if depth == 0 {
+                                part = Part::Date;
+                            }
+                        }
+                        last = j + 1;
+                        j += 2;
+                        continue;
+                    }
+                    if t.s == "số" && toks.get(j + 1).is_some_and(is_doc_number) {
+                        if part != Part::Subject {
+                            part = Part::Number;
+                        }
+                        last = j + 1;
+                        j += 2;
+                        continue;
+                    }
+                    if depth == 0 {
+                        part = match part {
+                            Part::Name if t.s == "về" => Part::Subject,
+                            Part::Name => {
+                                name_words += 1;
+                                Part::Name
+                            }
+                            Part::Number | Part::Date | Part::Issuer if t.s == "của" => {
+                                Part::Issuer
+                            }
+                            Part::Number | Part::Date => Part::Subject,
+                            Part::Issuer if any_phrase_at(&toks, j, SUBJECT_STARTS).is_some() => {
+                                Part::Subject
+                            }
+                            p => p,
+                        };
+                    }
+                }
+            }
+            last = j;
+            j += 1;
+        }
+        let span = toks[i].start..toks[last.max(i)].end;
+        out.push(Citation { span, dates });
+    }
+    out
+}
+
+/// Whether a citation starts at token `i`: the token after its opening and the part it is
+/// in there.
+fn citation_start(toks: &[Token], i: usize) -> Option<(usize, Part)> {
+    let t = &toks[i];
+    if t.kind != Tok::Word {
+        return None;
+    }
+    if t.s == "số" {
+        let n = toks.get(i + 1)?;
+        return (is_doc_number(n) && n.s.contains('/')).then_some((i + 2, Part::Number));
+    }
+    let named = NAMED_DOCS.iter().find_map(|p| phrase_at(toks, i, p));
+    let (n, named) = match named {
+        Some(n) => (n, true),
+        None => (any_phrase_at(toks, i, NUMBERED_DOCS)?, false),
+    };
+    let next = toks.get(i + n)?;
+    match next.kind {
+        Tok::Punct('“' | '"') => Some((i + n, Part::Name)),
+        Tok::Word if next.s == "này" => None,
+        Tok::Word if next.s == "số" && toks.get(i + n + 1).is_some_and(is_doc_number) => {
+            Some((i + n + 2, Part::Number))
+        }
+        Tok::Word if is_doc_number(next) => Some((i + n + 1, Part::Number)),
+        Tok::Word if named && (capitalised(next) || matches!(next.s, "sửa" | "nước")) => {
+            Some((i + n, Part::Name))
+        }
+        _ => None,
+    }
+}
+
+/// Byte ranges between “ and ” and between pairs of straight quotes `"`.
+fn quotations(s: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut open: Option<usize> = None;
+    for (i, c) in s.char_indices() {
+        match c {
+            '“' => open = Some(i),
+            '”' => {
+                if let Some(o) = open.take() {
+                    out.push(o..i + c.len_utf8());
+                }
+            }
+            _ => {}
+        }
+    }
+    let straight: Vec<usize> = s.match_indices('"').map(|(i, _)| i).collect();
+    for pair in straight.chunks_exact(2) {
+        out.push(pair[0]..pair[1] + 1);
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -456,8 +905,35 @@ fn invisible_name(c: char) -> Option<&'static str> {
         '\u{FEFF}' => "zero-width no-break space (BOM)",
         '\u{AD}' => "soft hyphen",
         c if c.is_control() && !matches!(c, '\n' | '\t' | '\r') => "control character",
+        c => return bidi_name(c),
+    })
+}
+
+/// The bidi controls: invisible, they reorder the text around them (U+202E prints the rest of
+/// a title reversed).
+fn bidi_name(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{200E}' => "bidi control, left-to-right mark",
+        '\u{200F}' => "bidi control, right-to-left mark",
+        '\u{061C}' => "bidi control, Arabic letter mark",
+        '\u{202A}' => "bidi control, left-to-right embedding",
+        '\u{202B}' => "bidi control, right-to-left embedding",
+        '\u{202C}' => "bidi control, pop directional formatting",
+        '\u{202D}' => "bidi control, left-to-right override",
+        '\u{202E}' => "bidi control, right-to-left override",
+        '\u{2066}' => "bidi control, left-to-right isolate",
+        '\u{2067}' => "bidi control, right-to-left isolate",
+        '\u{2068}' => "bidi control, first strong isolate",
+        '\u{2069}' => "bidi control, pop directional isolate",
         _ => return None,
     })
+}
+
+/// Whether `check` reports `c` as an `invisible` error (zero-width characters, soft hyphens,
+/// control characters but the newline, TAB and CR, bidi controls): the font check need not
+/// report it again as a missing glyph.
+pub fn is_invisible(c: char) -> bool {
+    invisible_name(c).is_some()
 }
 
 /// Characters that print nothing (or something unexpected) but break search and copy.
@@ -485,6 +961,9 @@ fn invisible(fields: &[Field], garbled: &[Vec<Range<usize>>], out: &mut Vec<Diag
             .at_opt(f.at(at))
             .hint(if c == '\u{AD}' {
                 "delete it: soft hyphens come from copying out of Word and break search in the PDF"
+            } else if bidi_name(c).is_some() {
+                "delete it: a bidi control reorders the text around it (the PDF would print it \
+                 reversed or shuffled) and cannot be seen in most editors"
             } else {
                 "delete it: it is invisible in most editors but breaks search and copy in the PDF"
             });
@@ -496,9 +975,25 @@ fn invisible(fields: &[Field], garbled: &[Vec<Range<usize>>], out: &mut Vec<Diag
     }
 }
 
-/// No-break spaces and runs of spaces inside a line.
+/// No-break spaces, TABs and runs of spaces inside a line.
 fn spaces(fields: &[Field], out: &mut Vec<Diagnostic>) {
     for f in fields {
+        let tabs: Vec<usize> = f.masked.match_indices('\t').map(|(i, _)| i).collect();
+        if let Some(&at) = tabs.first() {
+            let mut d = Diagnostic::warning(
+                "tab",
+                format!("`{}` has a TAB (U+0009), which prints as one space", f.name),
+            )
+            .at_opt(f.at(at))
+            .hint(
+                "replace it with a space; columns are a table (| … |), and paragraphs are \
+                 indented by the template",
+            );
+            if let Some(n) = more(tabs.len(), "TAB(s)") {
+                d = d.note(n);
+            }
+            out.push(d);
+        }
         let mut nbsp: BTreeMap<char, (usize, usize)> = BTreeMap::new();
         for (i, c) in f.masked.char_indices() {
             if matches!(c, '\u{A0}' | '\u{202F}') {
@@ -737,6 +1232,9 @@ const NHAN_DAN_BODIES: &[&str] = &[
     "lực lượng vũ trang",
     "an ninh",
     "chiến tranh",
+    "cảnh sát",
+    "thanh tra",
+    "hội thẩm",
 ];
 
 /// Official names with a lower-case "nhà nước".
@@ -746,12 +1244,17 @@ const NHA_NUOC_NAMES: &[&str] = &["lưu trữ", "kiểm toán"];
 fn capital(fields: &[Field], out: &mut Vec<Diagnostic>) {
     for f in fields {
         let v = View::new(&f.masked);
+        // Quotations and cited documents are written as their authors wrote them: the name of
+        // a law or a body keeps its own capitalisation (`Luật Ngân sách nhà nước`).
+        let mut kept: Vec<Range<usize>> = quotations(&f.masked);
+        kept.extend(citations(&f.masked).into_iter().map(|c| c.span));
+        let kept_at = |i: usize| kept.iter().any(|r| r.contains(&v.offs[i]));
         let orig = |i: usize, end: usize| &f.text.value[v.offs[i]..v.offs[end]];
         // (offset, rule, message, hint); one finding per rule and field, with a count.
         let mut hits: Vec<(usize, &str, String, String)> = Vec::new();
 
         for (i, end) in v.find_words("nhân dân") {
-            if !orig(i, end).starts_with('n') {
+            if !orig(i, end).starts_with('n') || kept_at(i) {
                 continue;
             }
             let before = v.before(i, 30);
@@ -772,7 +1275,7 @@ fn capital(fields: &[Field], out: &mut Vec<Diagnostic>) {
             ));
         }
         for (i, end) in v.find_words("nhà nước") {
-            if !orig(i, end).starts_with('n') {
+            if !orig(i, end).starts_with('n') || kept_at(i) {
                 continue;
             }
             let before = v.before(i, 30);
@@ -796,7 +1299,7 @@ fn capital(fields: &[Field], out: &mut Vec<Diagnostic>) {
                     .iter()
                     .all(|w| w.chars().all(|c| !c.is_uppercase()));
                 let all_up = o.chars().all(|c| !c.is_lowercase());
-                if (first_up && rest_low) || all_up {
+                if (first_up && rest_low) || all_up || kept_at(i) {
                     continue;
                 }
                 let fix = if pat.starts_with("uỷ") {
@@ -1595,6 +2098,265 @@ mod tests {
             .as_deref()
             .unwrap()
             .contains("\"Uỷ ban nhân dân\""));
+    }
+
+    /// Official names of laws and bodies, quotations and cited documents keep their own
+    /// capitalisation; the plan's own sentences are still checked.
+    #[test]
+    fn capitals_of_cited_names_and_quotations_are_kept() {
+        let p = plan_with(
+            &[
+                ("basis", "\"Căn cứ Luật Ngân sách nhà nước ngày 25 tháng 6 năm 2015; Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015; Nghị định số 163/2016/NĐ-CP ngày 21 tháng 12 năm 2016 của Chính phủ quy định chi tiết thi hành một số điều của Luật Ngân sách nhà nước; Công văn số 12/LĐTBXH-KHTC ngày 09/9/2024 của Bộ Lao động - Thương binh và Xã hội về quản lý, sử dụng ngân sách nhà nước; Thông tư 40/2017/TT-BTC hướng dẫn chế độ chi từ ngân sách nhà nước; ý kiến của nhân dân, UBND tỉnh ban hành Kế hoạch như sau:\""),
+                ("closing", "\"Kinh phí thực hiện theo Luật Ngân sách nhà nước, UBND tỉnh bố trí từ ngân sách nhà nước./.\""),
+            ],
+            &section("Phát động phong trào “Cả nước chung tay vì người nghèo, vì ngân sách nhà nước”.\nThực hiện Kế hoạch này bằng ngân sách nhà nước và Luật Bảo vệ sức khỏe nhân dân; các Ban Thanh tra nhân dân và Hội thẩm nhân dân; giao Uỷ ban nhân dân xã theo văn bản số 5/UBND-VX của ủy ban nhân dân huyện./."),
+        );
+        let all = lint(&p);
+        let d = with_code(&all, "capital");
+        assert_eq!(d.len(), 3, "{d:#?}");
+        let of = |field: &str| {
+            let d = d.iter().find(|d| d.message.contains(field)).unwrap();
+            assert!(d.notes.is_empty(), "one place only: {d:#?}");
+            quoted(d)
+        };
+        // basis: only the plan's own "ý kiến của nhân dân".
+        assert!(of("`basis`").starts_with("nhân dân, UBND"), "{d:#?}");
+        // closing: the law's name ends at ", UBND tỉnh"; the plan's own "nhà nước" follows.
+        assert!(of("`closing`").starts_with("nhà nước./."), "{d:#?}");
+        // body: "Kế hoạch này" is no citation; the quotation is kept.
+        assert!(
+            of("sections[s]").starts_with("nhà nước và Luật Bảo vệ"),
+            "{d:#?}"
+        );
+    }
+
+    #[test]
+    fn citations_of_real_bases() {
+        let cite = |s: &str| -> Vec<(String, Vec<String>)> {
+            citations(s)
+                .into_iter()
+                .map(|c| {
+                    let dates = c.dates.iter().map(|d| s[d.clone()].to_string()).collect();
+                    (s[c.span].to_string(), dates)
+                })
+                .collect()
+        };
+        let s = "Căn cứ Luật sửa đổi, bổ sung một số điều của Luật Tổ chức Chính phủ và Luật Tổ chức chính quyền địa phương ngày 22 tháng 11 năm 2019";
+        let c = cite(s);
+        assert_eq!(c.len(), 3, "{c:#?}");
+        assert_eq!(c[0].0, &s["Căn cứ ".len()..]);
+        assert_eq!(
+            c[2].0,
+            "Luật Tổ chức chính quyền địa phương ngày 22 tháng 11 năm 2019"
+        );
+        assert!(c.iter().all(|c| c.1 == ["2019"]), "{c:#?}");
+
+        let s = "Căn cứ Công văn số 5201/BGDĐT-GDTX ngày 09/9/2024 của Bộ Giáo dục và Đào tạo về việc tổ chức Tuần lễ hưởng ứng học tập suốt đời năm 2024, UBND tỉnh ban hành Kế hoạch tổ chức Tuần lễ năm 2024 trên địa bàn tỉnh như sau:";
+        let c = cite(s);
+        assert_eq!(c.len(), 2, "{c:#?}");
+        assert!(c[0].0.starts_with("Công văn số 5201"));
+        assert!(c[0].0.ends_with("suốt đời năm 2024"), "{c:#?}");
+        // The subject's year is the edition's, not the document's date.
+        assert!(c[0].1.is_empty(), "{c:#?}");
+
+        let s = "Căn cứ Quyết định số 1373/QĐ-TTg ngày 30 tháng 7 năm 2021 của Thủ tướng Chính phủ phê duyệt Đề án “Xây dựng xã hội học tập giai đoạn 2021 - 2030”; Luật Ngân sách nhà nước năm 2015 (sửa đổi, bổ sung năm 2020) và Pháp lệnh Dân số; Nghị quyết này được thông qua ngày 10 tháng 12 năm 2024.";
+        let c = cite(s);
+        let names: Vec<&str> = c.iter().map(|c| c.0.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Quyết định số 1373/QĐ-TTg ngày 30 tháng 7 năm 2021 của Thủ tướng Chính phủ phê duyệt Đề án “Xây dựng xã hội học tập giai đoạn 2021 - 2030”",
+                "số 1373/QĐ-TTg ngày 30 tháng 7 năm 2021 của Thủ tướng Chính phủ phê duyệt Đề án “Xây dựng xã hội học tập giai đoạn 2021 - 2030”",
+                "Đề án “Xây dựng xã hội học tập giai đoạn 2021 - 2030”",
+                "Luật Ngân sách nhà nước năm 2015 (sửa đổi, bổ sung năm 2020) và Pháp lệnh Dân số",
+                "Pháp lệnh Dân số",
+            ]
+        );
+        assert_eq!(c[0].1, ["2021"]);
+        assert_eq!(c[3].1, ["2015", "2020"]);
+    }
+
+    #[test]
+    fn stale_year_ignores_the_dates_of_cited_documents() {
+        let p = plan_with(
+            &[(
+                "basis",
+                "\"Căn cứ Nghị quyết số 57-NQ/TW ngày 22 tháng 12 năm 2024 của Bộ Chính trị; Luật Đầu tư công năm 2024; Công văn số 5201/BGDĐT-GDTX ngày 09/9/2024 của Bộ Giáo dục và Đào tạo về việc tổ chức Tuần lễ hưởng ứng học tập suốt đời năm 2024, UBND tỉnh ban hành Kế hoạch năm 2024 như sau:\"",
+            )],
+            &section("Giai đoạn 2024 - 2030 và 2021 – 2024; ngày 9.9.2024.\nNghị quyết này được thông qua ngày 10 tháng 12 năm 2024./."),
+        );
+        let all = lint(&p);
+        let d = with_code(&all, "stale-year");
+        let shown: Vec<String> = d.iter().map(|d| quoted(d)).collect();
+        assert_eq!(d.len(), 3, "{shown:#?}");
+        // The cited Công văn's subject and the plan's own sentence are the edition's.
+        assert!(shown[0].starts_with("2024, UBND tỉnh"), "{shown:?}");
+        assert!(shown[1].starts_with("2024 như sau"), "{shown:?}");
+        // The Nghị quyết's own date (not cited: "Nghị quyết này").
+        assert!(shown[2].starts_with("2024./."), "{shown:?}");
+        assert!(d.iter().all(|d| d.notes.is_empty()), "{d:#?}");
+    }
+
+    /// A string with escapes has no exact positions: its years are one finding, counted.
+    #[test]
+    fn stale_year_reports_each_place_once() {
+        let p = plan_with(
+            &[(
+                "title",
+                "\"Tuần lễ \\\"học tập\\\" năm 2024, khai mạc năm 2024, tổng kết năm 2024\"",
+            )],
+            &section("Năm 2024 và năm 2024."),
+        );
+        let all = lint(&p);
+        let d = with_code(&all, "stale-year");
+        assert_eq!(d.len(), 3, "{d:#?}");
+        let title = d.iter().find(|d| d.message.contains("`title`")).unwrap();
+        assert_eq!(
+            title.notes,
+            [
+                "3 occurrences of 2024 at this place (the string has escapes, so they cannot be \
+              pointed at one by one)"
+            ]
+        );
+        let body: Vec<_> = d
+            .iter()
+            .filter(|d| d.message.contains("sections"))
+            .collect();
+        assert_eq!(body.len(), 2, "exact places are each reported: {d:#?}");
+        assert!(quoted(body[0]).starts_with("2024 và"));
+        assert!(quoted(body[1]).starts_with("2024."));
+    }
+
+    #[test]
+    fn bidi_controls_are_invisible_errors() {
+        let p = plan_with(
+            &[
+                ("title", "\"Tổ chức \u{202E}Tuần lễ\u{202C}\""),
+                ("closing", "\"Thực hiện\u{200F} nghiêm túc./.\""),
+                ("signer.name", "\"\u{2066}Nguyễn Văn A\u{2069}\""),
+            ],
+            &section("Tuần lễ \u{061C}học tập \u{202A}suốt đời\u{202C}."),
+        );
+        let all = lint(&p);
+        let d = with_code(&all, "invisible");
+        assert!(d.iter().all(|d| d.is_error()));
+        let msgs: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+        for want in [
+            "`title` has an invisible bidi control, right-to-left override (U+202E)",
+            "`title` has an invisible bidi control, pop directional formatting (U+202C)",
+            "`closing` has an invisible bidi control, right-to-left mark (U+200F)",
+            "`signer.name` has an invisible bidi control, left-to-right isolate (U+2066)",
+            "`signer.name` has an invisible bidi control, pop directional isolate (U+2069)",
+            "`sections[s].text` has an invisible bidi control, Arabic letter mark (U+061C)",
+            "`sections[s].text` has an invisible bidi control, left-to-right embedding (U+202A)",
+        ] {
+            assert!(msgs.contains(&want), "{want}: {msgs:#?}");
+        }
+        assert_eq!(d.len(), 8, "{msgs:#?}");
+        let rlo = d.iter().find(|d| d.message.contains("U+202E")).unwrap();
+        assert!(quoted(rlo).starts_with('\u{202E}'));
+        assert!(rlo.hint.as_deref().unwrap().contains("reversed"));
+        // They stop a build.
+        let e = errors(&p);
+        assert_eq!(e.len(), 8, "{e:#?}");
+        for c in ['\u{202B}', '\u{202D}', '\u{2067}', '\u{2068}', '\u{200E}'] {
+            assert!(is_invisible(c), "{c:?}");
+        }
+        assert!(!is_invisible('\t') && !is_invisible('\u{A0}'));
+    }
+
+    #[test]
+    fn tabs_print_as_spaces() {
+        let p = plan_with(
+            &[("title", "\"Tổ chức\tTuần lễ\"")],
+            &section("STT\tNội dung\tThời gian\n\tThụt đầu dòng."),
+        );
+        let all = lint(&p);
+        let d = with_code(&all, "tab");
+        assert_eq!(d.len(), 2, "{all:#?}");
+        assert!(d.iter().all(|d| !d.is_error()));
+        assert_eq!(
+            d[0].message,
+            "`title` has a TAB (U+0009), which prints as one space"
+        );
+        assert!(quoted(d[0]).starts_with("\tTuần lễ"));
+        assert!(quoted(d[1]).starts_with("\tNội dung"));
+        assert_eq!(d[1].notes, ["2 more TAB(s) in this field".to_string()]);
+        assert!(d[1]
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("replace it with a space"));
+        // Not an invisible character, and no error for build.
+        assert!(with_code(&all, "invisible").is_empty());
+        assert!(errors(&p).is_empty());
+    }
+
+    /// The shipped plans with the edition year typed literally (as a clerk would): the
+    /// dates of cited documents are not reported, the edition's own places are, once each.
+    #[test]
+    fn real_plans_with_literal_years() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = tempfile::tempdir().unwrap();
+        // Per finding: the whole line it is on, and the text from its place on.
+        let found = |name: &str| -> Vec<(String, String)> {
+            let text = std::fs::read_to_string(root.join("plans/daklak-2024").join(name))
+                .unwrap()
+                .replace("{{ year }}", "2024");
+            let path = dir.path().join(name);
+            std::fs::write(&path, &text).unwrap();
+            let p = crate::plan::load(&path, dir.path()).unwrap_or_else(|e| panic!("{e:?}"));
+            let d = lint(&p);
+            assert!(with_code(&d, "capital").is_empty(), "{name}: {d:#?}");
+            let years = with_code(&d, "stale-year");
+            let mut places: Vec<_> = years
+                .iter()
+                .map(|d| d.loc.as_ref().unwrap().span.start)
+                .collect();
+            places.dedup();
+            assert_eq!(places.len(), years.len(), "{name}: a place reported twice");
+            years
+                .iter()
+                .map(|d| {
+                    let line = text.lines().nth(line_of(d) - 1).unwrap().to_string();
+                    (line, quoted(d))
+                })
+                .collect()
+        };
+        let on = |f: &[(String, String)], line: &str| {
+            f.iter().filter(|(l, _)| l.starts_with(line)).count()
+        };
+
+        let nq = found("nghi-quyet-hdnd.toml");
+        assert_eq!(on(&nq, "date = "), 1, "{nq:#?}");
+        // The Nghị quyết's own adoption date ("Nghị quyết này … thông qua ngày …").
+        assert_eq!(on(&nq, "Nghị quyết này"), 1, "{nq:#?}");
+        // The Tờ trình's date (ngày 05 tháng 11 năm …) and "giai đoạn 2024 - 2030".
+        assert_eq!(nq.len(), 2, "{nq:#?}");
+
+        let qd = found("quyet-dinh-ban-hanh-ke-hoach.toml");
+        assert_eq!(on(&qd, "date = "), 1, "{qd:#?}");
+        // The Công văn's date is not reported, the year of its subject is.
+        assert_eq!(on(&qd, "    \"Căn cứ Công văn"), 1, "{qd:#?}");
+        assert!(qd.iter().any(|(_, q)| q.starts_with("2024\",")), "{qd:#?}");
+        assert_eq!(on(&qd, "Ban hành kèm theo"), 1, "{qd:#?}");
+        assert_eq!(on(&qd, "title = \"Kế hoạch"), 1, "{qd:#?}");
+        assert_eq!(on(&qd, "proposal"), 0, "{qd:#?}");
+        assert_eq!(qd.len(), 4, "{qd:#?}");
+
+        let kh = found("tuan-le-hoc-tap-suot-doi.toml");
+        assert_eq!(on(&kh, "title = "), 1, "{kh:#?}");
+        let basis: Vec<&String> = kh
+            .iter()
+            .filter(|(l, _)| l.starts_with("Căn cứ Công văn"))
+            .map(|(_, q)| q)
+            .collect();
+        assert_eq!(basis.len(), 2, "{kh:#?}");
+        assert!(
+            basis[0].starts_with("2024, UBND tỉnh ban hành"),
+            "{basis:?}"
+        );
+        assert!(basis[1].starts_with("2024 trên địa bàn"), "{basis:?}");
     }
 
     #[test]

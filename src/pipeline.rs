@@ -165,7 +165,12 @@ pub fn coverage(engine: &Engine, plan: &Plan) -> Vec<Diagnostic> {
     for (field, t) in crate::lint::texts(plan) {
         let mut seen = Vec::new();
         for (i, c) in t.value.char_indices() {
-            if c.is_whitespace() || c.is_control() || seen.contains(&c) || engine.fonts.covers(c) {
+            if c.is_whitespace()
+                || c.is_control()
+                || crate::lint::is_invisible(c)
+                || seen.contains(&c)
+                || engine.fonts.covers(c)
+            {
                 continue;
             }
             seen.push(c);
@@ -194,8 +199,62 @@ pub fn typeset(engine: &Engine, p: &Prepared) -> Result<PagedDocument, Vec<Diagn
         )]);
     }
     let today = typeset::datetime(p.doc.edition_date());
-    typeset::compile(engine, &p.source, &p.layout, &p.files, today)
-        .map_err(|errors| typeset::to_diagnostics(&errors, &p.spans, &p.template, &p.source))
+    let doc = typeset::compile(engine, &p.source, &p.layout, &p.files, today)
+        .map_err(|errors| typeset::to_diagnostics(&errors, &p.spans, &p.template, &p.source))?;
+    // Text outside the page is text lost without a word: refuse the document instead.
+    let lost = crate::inspect::Layout::off_page(&doc);
+    if let Some((page, text)) = lost.first() {
+        let chars: usize = lost.iter().map(|(_, t)| t.chars().count()).sum();
+        let snippet: String = text.chars().take(60).collect();
+        return Err(vec![Diagnostic::error(
+            "off-page",
+            format!(
+                "{chars} characters would be printed outside page {page}, starting with “{snippet}”"
+            ),
+        )
+        .note(format!("text: {}", text.trim()))
+        .hint("a part that never splits (the signer block with Nơi nhận, a table row, a heading) is taller than a page: shorten that part")]);
+    }
+    Ok(doc)
+}
+
+/// The longest run of text without a space a document accepts: the PDF writer cannot shape
+/// a "word" of tens of kilobytes, and no real word comes near this.
+pub const MAX_WORD_CHARS: usize = 2000;
+
+/// Every text with a word longer than [`MAX_WORD_CHARS`], refused before typesetting.
+pub fn long_words(plan: &Plan) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (field, t) in crate::lint::texts(plan) {
+        let mut start = None;
+        let mut len = 0usize;
+        for (i, c) in t
+            .value
+            .char_indices()
+            .chain(std::iter::once((t.value.len(), ' ')))
+        {
+            if c.is_whitespace() {
+                if len > MAX_WORD_CHARS {
+                    let at = start.unwrap_or(0);
+                    out.push(
+                        Diagnostic::error(
+                            "too-long",
+                            format!("`{field}` has a word of {len} characters without a space; at most {MAX_WORD_CHARS} fit a line"),
+                        )
+                        .at_opt(t.loc_at(at))
+                        .hint("put spaces into it, or remove it"),
+                    );
+                    break;
+                }
+                start = None;
+                len = 0;
+            } else {
+                start.get_or_insert(i);
+                len += 1;
+            }
+        }
+    }
+    out
 }
 
 /// What one document produced: the output bytes and, when asked for, the signing manifest.
@@ -302,11 +361,43 @@ pub fn build_plan(
 ) -> Result<Built, Vec<Diagnostic>> {
     let mut errors = crate::lint::errors(plan);
     errors.extend(coverage(engine, plan));
+    errors.extend(long_words(plan));
     if !errors.is_empty() {
         return Err(errors);
     }
     let prepared = prepare(plan, settings, ident)?;
     output(engine, &prepared, format, settings, file_name)
+        .map_err(|ds| ds.into_iter().map(|d| name_lost_field(plan, d)).collect())
+}
+
+/// Points an `off-page` error at the plan field whose text was pushed off the page.
+fn name_lost_field(plan: &Plan, mut d: Diagnostic) -> Diagnostic {
+    if d.code != "off-page" || d.loc.is_some() {
+        return d;
+    }
+    let Some(text) = d.notes.first().and_then(|n| n.strip_prefix("text: ")) else {
+        return d;
+    };
+    let probe: String = text
+        .trim_start_matches("- ")
+        .trim_end_matches([';', '.', ','])
+        .chars()
+        .take(30)
+        .collect();
+    if probe.trim().is_empty() {
+        return d;
+    }
+    if let Some((field, t)) = crate::lint::texts(plan)
+        .into_iter()
+        .find(|(_, t)| t.value.contains(probe.trim()))
+    {
+        d.message = format!("`{field}`: {}", d.message);
+        d.hint = Some(format!(
+            "`{field}` does not fit on one page with what must stay beside it (the signer block with Nơi nhận never splits): shorten it"
+        ));
+        d.loc = t.loc.clone();
+    }
+    d
 }
 
 /// Loads one plan file and renders it to bytes: the library's one-call entry point.

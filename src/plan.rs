@@ -22,6 +22,9 @@ use crate::vietnamese::{nfc, Date};
 /// Plans larger than this are refused before parsing: a real plan is a few tens of kilobytes,
 /// and a runaway file must not take the machine down.
 pub const MAX_PLAN_BYTES: usize = 4 << 20;
+/// The most sections a plan may have: a real plan has tens; a runaway file must be refused
+/// before merging, templating and typesetting spend minutes on it.
+pub const MAX_SECTIONS: usize = 20_000;
 /// The deepest `extends` chain accepted (province → district → commune → … is 3 or 4).
 pub const MAX_EXTENDS_DEPTH: usize = 32;
 
@@ -540,6 +543,10 @@ pub struct Draft {
     pub secrecy: Option<Text>,
     pub circulation: Option<Text>,
     pub contact: Option<Text>,
+    /// `[[appendices]]`, merged by `id` across layers like the layout's id-keyed fields.
+    pub appendices: Option<Node>,
+    /// `levels`: the most derived layer's list.
+    pub levels: Option<Node>,
     /// The layout's own fields, folded layer by layer.
     pub extras: Option<Node>,
     /// Ids that an extras entry's `remove`/`before`/`after` named but no entry had.
@@ -655,6 +662,12 @@ impl Draft {
             set(&mut self.drafter, text(&rc.drafter, f));
             set(&mut self.copies, located(&rc.copies, f));
         }
+        if let Some(l) = t.get("levels") {
+            self.levels = Some(l.clone());
+        }
+        if let Some(a) = t.get("appendices") {
+            self.merge_appendices(a)?;
+        }
         if let Some(sections) = &r.sections {
             self.merge_sections(sections, f)?;
         }
@@ -668,12 +681,32 @@ impl Draft {
         f: &Arc<SourceFile>,
     ) -> Result<(), Vec<Diagnostic>> {
         let mut errors = Vec::new();
-        let mut ids_here: Vec<String> = Vec::new();
+        if self.sections.len() + sections.len() > MAX_SECTIONS {
+            let at = sections
+                .get(MAX_SECTIONS.saturating_sub(self.sections.len()))
+                .or(sections.first())
+                .and_then(|s| text(&s.id, f).or(text(&s.title, f)))
+                .and_then(|t| t.loc);
+            return Err(vec![Diagnostic::error(
+                "too-large",
+                format!(
+                    "the plan has {} sections; at most {MAX_SECTIONS} are accepted",
+                    self.sections.len() + sections.len()
+                ),
+            )
+            .at_opt(at)
+            .in_file(&f.path)
+            .hint("a real plan has tens of sections: split the document, or move lists into the section texts")]);
+        }
+        let mut ids_here: std::collections::HashSet<String> = std::collections::HashSet::new();
+        // Where each id stands, rebuilt only when a removal or a move shifts positions: merging
+        // a long plan must stay linear.
+        let mut index: Option<std::collections::HashMap<String, usize>> = None;
         for s in sections {
             let id = text(&s.id, f);
             if let Some(id) = &id {
                 // One file naming an id twice is a mistake, not a merge.
-                if ids_here.contains(&id.value) {
+                if !ids_here.insert(id.value.clone()) {
                     errors.push(
                         Diagnostic::error(
                             "duplicate-section",
@@ -684,13 +717,20 @@ impl Draft {
                     );
                     continue;
                 }
-                ids_here.push(id.value.clone());
             }
-            let pos = id.as_ref().and_then(|id| {
+            let map = index.get_or_insert_with(|| {
                 self.sections
                     .iter()
-                    .position(|x| x.id.as_ref().map(|t| &t.value) == Some(&id.value))
+                    .enumerate()
+                    .filter_map(|(i, x)| x.id.as_ref().map(|t| (t.value.clone(), i)))
+                    .rev()
+                    .collect()
             });
+            let pos = id.as_ref().and_then(|id| map.get(&id.value).copied());
+            let structural = s.remove == Some(true) || s.after.is_some() || s.before.is_some();
+            if structural {
+                index = None;
+            }
             if s.remove == Some(true) {
                 match (pos, &id) {
                     (Some(p), _) => {
@@ -730,6 +770,11 @@ impl Draft {
                     errors.push(e);
                 }
                 continue;
+            }
+            if let (Some(map), Some(id)) = (index.as_mut(), &id) {
+                if !structural {
+                    map.entry(id.value.clone()).or_insert(self.sections.len());
+                }
             }
             let new = DraftSection {
                 id,
@@ -821,6 +866,16 @@ pub struct Section {
     pub text: Text,
 }
 
+/// A Phụ lục: its own pages after the document (Phụ lục I, III.1).
+#[derive(Debug, Clone)]
+pub struct Appendix {
+    pub id: Option<String>,
+    pub title: Text,
+    pub text: Text,
+    /// Landscape A4 pages, for a table too wide for portrait.
+    pub landscape: bool,
+}
+
 /// A validated plan. Texts are still templates (`{{ year }}`): they are rendered by
 /// [`crate::render`] with the plan's variables.
 #[derive(Debug, Clone)]
@@ -851,6 +906,9 @@ pub struct Plan {
     pub secrecy: Option<Secrecy>,
     pub circulation: Option<Text>,
     pub contact: Option<Text>,
+    pub appendices: Vec<Appendix>,
+    /// The numbering of sections and body levels (`levels`, default `I.` / `1.` / `1.1.` / `a)`).
+    pub levels: crate::markup::Levels,
     /// The layout's own fields, merged over the `extends` chain and checked against its schema.
     pub extras: Node,
     pub authority: Vec<Text>,
@@ -864,6 +922,9 @@ pub struct Plan {
     pub copies: Option<u64>,
     /// The file the plan was built from (the most derived layer).
     pub file: Arc<SourceFile>,
+    /// Every file the plan was read from (the `extends` chain, a batch file): none of them
+    /// may be overwritten by an output.
+    pub sources: Vec<PathBuf>,
 }
 
 /// Độ khẩn (ô 10b): the boxed mark and its size in mm (Phụ lục I, III.2.b).
@@ -1117,6 +1178,145 @@ fn text_list(v: &Located<toml::Value>, what: &str, errors: &mut Vec<Diagnostic>)
                 .at(v.loc.clone()),
             );
             Vec::new()
+        }
+    }
+}
+
+impl Draft {
+    /// Folds one layer's `[[appendices]]` in. The tree merge does the `id` rules; one file
+    /// naming an id twice is refused first, as for sections, since a merge would hide it.
+    fn merge_appendices(&mut self, a: &Node) -> Result<(), Vec<Diagnostic>> {
+        let mut errors = Vec::new();
+        if let Val::Array(items) = &a.val {
+            let mut seen: Vec<&str> = Vec::new();
+            for id in items.iter().filter_map(|i| i.get("id")) {
+                let Some(name) = id.as_str() else { continue };
+                if seen.contains(&name) {
+                    errors.push(
+                        Diagnostic::error(
+                            "duplicate-section",
+                            format!("two appendices in this file have the id `{name}`"),
+                        )
+                        .at(id.loc())
+                        .hint("ids must be unique: derived plans address appendices by id"),
+                    );
+                }
+                seen.push(name);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let cur = self.appendices.get_or_insert_with(|| Node {
+            val: Val::Array(Vec::new()),
+            span: a.span.clone(),
+            file: a.file.clone(),
+        });
+        let missing = cur.merge(a);
+        self.extras_missing.extend(missing);
+        Ok(())
+    }
+}
+
+/// The merged appendices; each needs a title and a text.
+fn appendix_list(node: Option<&Node>, errors: &mut Vec<Diagnostic>) -> Vec<Appendix> {
+    let Some(Val::Array(items)) = node.map(|n| &n.val) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let at = item.get("id").map(Node::loc).unwrap_or(item.loc());
+        let mut need = |key: &str, hint: &str| match item.get(key).and_then(Node::text) {
+            Some(t) if !t.value.trim().is_empty() => t,
+            Some(t) => {
+                errors.push(
+                    Diagnostic::error("empty", format!("an appendix has an empty `{key}`"))
+                        .at_opt(t.loc.clone())
+                        .hint(hint.to_string()),
+                );
+                t
+            }
+            None => {
+                errors.push(
+                    Diagnostic::error("missing-key", format!("an appendix needs a `{key}`"))
+                        .at(at.clone())
+                        .hint(hint.to_string()),
+                );
+                Text::plain("")
+            }
+        };
+        let title = need(
+            "title",
+            "add title = \"…\" to this [[appendices]] entry: it prints in capitals under `Phụ lục`",
+        );
+        let text = need(
+            "text",
+            "add text = \"\"\"…\"\"\" to this [[appendices]] entry: body markup, tables included",
+        );
+        out.push(Appendix {
+            id: item.get("id").and_then(Node::as_str).map(str::to_string),
+            title,
+            text,
+            landscape: matches!(item.get("landscape").map(|n| &n.val), Some(Val::Bool(true))),
+        });
+    }
+    out
+}
+
+/// `levels = ["1.", "a)"]`: every entry one of the four label styles, 1–4 of them.
+fn levels_of(node: Option<&Node>, errors: &mut Vec<Diagnostic>) -> crate::markup::Levels {
+    use crate::markup::{Levels, Style};
+    let Some(n) = node else {
+        return Levels::default();
+    };
+    let names: Vec<&str> = Style::NAMES.iter().map(|(k, _)| *k).collect();
+    let hint = format!(
+        "e.g. levels = [\"1.\", \"a)\"]: the sections' label first, then each level below, each one of {}",
+        names.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ")
+    );
+    let Val::Array(items) = &n.val else {
+        errors.push(
+            Diagnostic::error(
+                "wrong-type",
+                format!("`levels` must be a list, found {}", n.type_name()),
+            )
+            .at(n.loc())
+            .hint(hint),
+        );
+        return Levels::default();
+    };
+    let mut styles = Vec::new();
+    for i in items {
+        match i.as_str().and_then(Style::parse) {
+            Some(s) => styles.push(s),
+            None => errors.push(
+                Diagnostic::error(
+                    "bad-value",
+                    format!(
+                        "`levels`: {} is not a numbering level",
+                        match i.as_str() {
+                            Some(s) => format!("\"{s}\""),
+                            None => i.unexpected(),
+                        }
+                    ),
+                )
+                .at(i.loc())
+                .hint(hint.clone()),
+            ),
+        }
+    }
+    if styles.len() != items.len() {
+        return Levels::default();
+    }
+    match Levels::new(styles) {
+        Ok(l) => l,
+        Err((k, msg)) => {
+            let at = match items.get(k) {
+                Some(i) if items.len() <= Levels::MAX => i.loc(),
+                _ => n.loc(),
+            };
+            errors.push(Diagnostic::error("bad-value", msg).at(at).hint(hint));
+            Levels::default()
         }
     }
 }
@@ -1490,6 +1690,9 @@ impl Draft {
             }
         }
 
+        let appendices = appendix_list(self.appendices.as_ref(), &mut errors);
+        let levels = levels_of(self.levels.as_ref(), &mut errors);
+
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -1522,6 +1725,8 @@ impl Draft {
             secrecy,
             circulation: self.circulation.filter(|t| !t.value.trim().is_empty()),
             contact: self.contact.filter(|t| !t.value.trim().is_empty()),
+            appendices,
+            levels,
             extras: self.extras.unwrap_or_else(|| Node::empty_table(&leaf)),
             layout,
             authority,
@@ -1533,6 +1738,7 @@ impl Draft {
             drafter: self.drafter.filter(|d| !d.value.trim().is_empty()),
             copies,
             file: leaf,
+            sources: Vec::new(),
         })
     }
 }
@@ -1568,6 +1774,10 @@ impl Plan {
         for s in &mut self.sections {
             v.push(&mut s.title);
             v.push(&mut s.text);
+        }
+        for a in &mut self.appendices {
+            v.push(&mut a.title);
+            v.push(&mut a.text);
         }
         v
     }
@@ -1653,7 +1863,13 @@ pub fn load_layers(
     if !errors.is_empty() {
         return Err(errors);
     }
-    draft.validate(layouts)
+    let mut plan = draft.validate(layouts)?;
+    plan.sources = chain
+        .iter()
+        .chain(over)
+        .map(|l| absolute(&l.file.path))
+        .collect();
+    Ok(plan)
 }
 
 /// The marker `vanban new` puts into fields a deriving office must fill (see `lint`).

@@ -14,7 +14,7 @@ use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::diag::{Diagnostic, Loc, SourceFile};
-use crate::markup::{self, Block};
+use crate::markup::{self, Block, MarkupError};
 use crate::plan::{IssueDate, Number, Plan, Text};
 use crate::vietnamese::{self, Date};
 
@@ -256,6 +256,19 @@ pub struct SectionOut {
     pub blocks: Vec<Block>,
 }
 
+/// A Phụ lục (Mẫu 2.1), printed on new pages after the document.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppendixOut {
+    pub id: Option<String>,
+    /// `Phụ lục`, or `Phụ lục I`, `Phụ lục II` … when there are several (Phụ lục I, III.1.a).
+    pub label: String,
+    /// Uppercased, as the decree prints it (III.1.b).
+    pub title: String,
+    pub blocks: Vec<Block>,
+    /// A landscape A4 page for a wide table (Phụ lục I, I.2 allows it for tables).
+    pub landscape: bool,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Signer {
     pub authority: Vec<String>,
@@ -298,6 +311,8 @@ pub struct Document {
     pub basis_list: Vec<String>,
     pub sections: Vec<SectionOut>,
     pub closing: Vec<Block>,
+    /// Phụ lục, after the signer block; the `(Kèm theo …)` line is built from the document.
+    pub appendices: Vec<AppendixOut>,
     pub signer: Signer,
     pub recipients: Recipients,
     pub marks: Marks,
@@ -396,8 +411,15 @@ pub fn document(plan: &Plan, env: &Environment<'static>) -> Result<Document, Vec
         }
     };
     let title = r(&plan.title, "title");
-    let basis = markup::parse(&r(&plan.basis, "basis"));
-    let closing = markup::parse(&r(&plan.closing, "closing"));
+    // Body markup with the plan's numbering; `section` is the number of the section a text
+    // belongs to.
+    let body = |t: &Text, field: &str, section: Option<usize>| -> Vec<Block> {
+        let text = r(t, field);
+        let parsed = markup::parse_levels(&text, &plan.levels, section);
+        markup_blocks(t, &text, field, parsed, &mut errors.borrow_mut())
+    };
+    let basis = body(&plan.basis, "basis", None);
+    let closing = body(&plan.closing, "closing", None);
     let basis_list: Vec<String> = plan
         .basis_list
         .iter()
@@ -417,6 +439,7 @@ pub fn document(plan: &Plan, env: &Environment<'static>) -> Result<Document, Vec
         let mut fr = FieldRenderer {
             env,
             ctx: &ctx,
+            levels: &plan.levels,
             errors: &mut errs,
         };
         fr.table(&plan.extras, &plan.layout.spec.fields, "")
@@ -427,11 +450,34 @@ pub fn document(plan: &Plan, env: &Environment<'static>) -> Result<Document, Vec
             "sections[{}]",
             s.id.clone().unwrap_or_else(|| i.to_string())
         );
+        let title = r(&s.title, &format!("{field}.title"));
         sections.push(SectionOut {
             id: s.id.clone(),
-            label: format!("{}.", vietnamese::roman(i + 1)),
-            title: vietnamese::upper(&r(&s.title, &format!("{field}.title"))),
-            blocks: markup::parse(&r(&s.text, &format!("{field}.text"))),
+            label: plan.levels.section_label(i + 1),
+            title: if plan.levels.upper_sections() {
+                vietnamese::upper(&title)
+            } else {
+                title
+            },
+            blocks: body(&s.text, &format!("{field}.text"), Some(i + 1)),
+        });
+    }
+    let mut appendices = Vec::new();
+    for (i, a) in plan.appendices.iter().enumerate() {
+        let field = format!(
+            "appendices[{}]",
+            a.id.clone().unwrap_or_else(|| i.to_string())
+        );
+        appendices.push(AppendixOut {
+            id: a.id.clone(),
+            label: if plan.appendices.len() > 1 {
+                format!("Phụ lục {}", vietnamese::roman(i + 1))
+            } else {
+                "Phụ lục".to_string()
+            },
+            title: vietnamese::upper(&r(&a.title, &format!("{field}.title"))),
+            blocks: body(&a.text, &format!("{field}.text"), None),
+            landscape: a.landscape,
         });
     }
     let signer = Signer {
@@ -543,6 +589,7 @@ pub fn document(plan: &Plan, env: &Environment<'static>) -> Result<Document, Vec
         basis_list,
         sections,
         closing,
+        appendices,
         signer,
         recipients: Recipients { to, archive },
         marks: Marks {
@@ -570,7 +617,20 @@ fn bare_line(s: &str) -> String {
 struct FieldRenderer<'a> {
     env: &'a Environment<'static>,
     ctx: &'a Value,
+    /// The plan's numbering, for the layout's `body` fields.
+    levels: &'a markup::Levels,
     errors: &'a mut Vec<Diagnostic>,
+}
+
+/// What a body text is parsed as.
+#[derive(Clone, Copy)]
+enum BodyKind {
+    /// A layout `body` field, numbered with the plan's levels.
+    Body,
+    /// An article: khoản and điểm.
+    Articles,
+    /// Section `n` of an attached document, which keeps the default numbering.
+    Section(usize),
 }
 
 impl FieldRenderer<'_> {
@@ -579,6 +639,21 @@ impl FieldRenderer<'_> {
             Some(t) => render_text(self.env, &t, self.ctx, field, self.errors),
             None => String::new(),
         }
+    }
+
+    fn blocks(&mut self, node: &crate::tree::Node, field: &str, kind: BodyKind) -> Vec<Block> {
+        let Some(t) = node.text() else {
+            return Vec::new();
+        };
+        let text = render_text(self.env, &t, self.ctx, field, self.errors);
+        let parsed = match kind {
+            BodyKind::Body => markup::parse_levels(&text, self.levels, None),
+            BodyKind::Articles => markup::parse_articles(&text),
+            BodyKind::Section(n) => {
+                markup::parse_levels(&text, &markup::Levels::default(), Some(n))
+            }
+        };
+        markup_blocks(&t, &text, field, parsed, self.errors)
     }
 
     fn table(
@@ -628,7 +703,7 @@ impl FieldRenderer<'_> {
                             })
                             .collect(),
                     ),
-                    Kind::Body => json(&markup::parse(&self.text(v, &field))),
+                    Kind::Body => json(&self.blocks(v, &field, BodyKind::Body)),
                     Kind::Date => {
                         let s = self.text(v, &field);
                         match Date::parse(s.trim()) {
@@ -694,9 +769,14 @@ impl FieldRenderer<'_> {
                                 .get("title")
                                 .map(|t| self.text(t, &format!("{name}.title")))
                                 .filter(|t| !t.trim().is_empty());
-                            let text = item
+                            let kind = if spec.kind == Kind::Articles {
+                                BodyKind::Articles
+                            } else {
+                                BodyKind::Section(n)
+                            };
+                            let blocks = item
                                 .get("text")
-                                .map(|t| self.text(t, &format!("{name}.text")))
+                                .map(|t| self.blocks(t, &format!("{name}.text"), kind))
                                 .unwrap_or_default();
                             out.push(if spec.kind == Kind::Articles {
                                 serde_json::json!({
@@ -704,14 +784,14 @@ impl FieldRenderer<'_> {
                                     "number": n,
                                     "label": format!("Điều {n}."),
                                     "title": title,
-                                    "blocks": json(&markup::parse_articles(&text)),
+                                    "blocks": json(&blocks),
                                 })
                             } else {
                                 serde_json::json!({
                                     "id": id,
                                     "label": format!("{}.", vietnamese::roman(n)),
                                     "title": title.map(|t| vietnamese::upper(&t)),
-                                    "blocks": json(&markup::parse(&text)),
+                                    "blocks": json(&blocks),
                                 })
                             });
                         }
@@ -723,6 +803,69 @@ impl FieldRenderer<'_> {
         }
         J::Object(map)
     }
+}
+
+/// The blocks of a parsed body text, or nothing with its errors reported at the plan file: a
+/// malformed table is never printed as text.
+fn markup_blocks(
+    t: &Text,
+    rendered: &str,
+    field: &str,
+    parsed: Result<Vec<Block>, Vec<MarkupError>>,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Block> {
+    match parsed {
+        Ok(blocks) => blocks,
+        Err(found) => {
+            for e in found {
+                let (loc, note) = markup_loc(t, rendered, e.offset);
+                let mut d = Diagnostic::error("table", format!("`{field}`: {}", e.message))
+                    .at_opt(loc)
+                    .hint(e.hint);
+                if let Some(n) = note {
+                    d = d.note(n);
+                }
+                errors.push(d);
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn has_template_code(s: &str) -> bool {
+    s.contains("{{") || s.contains("{%") || s.contains("{#")
+}
+
+/// Where an offset of a rendered body text lies in the plan file. Without template code the
+/// rendered text is the value (NFC and tab → space keep every offset), so the offset maps
+/// exactly; with it, the same line of the value when templating kept the line count (a
+/// `{{ year }}` does), else the field itself with the rendered line in a note.
+fn markup_loc(t: &Text, rendered: &str, offset: usize) -> (Option<Loc>, Option<String>) {
+    if !has_template_code(&t.value) {
+        return (t.loc_at(offset), None);
+    }
+    let line = rendered[..offset.min(rendered.len())].matches('\n').count();
+    let src: Vec<(usize, &str)> = {
+        let mut at = 0;
+        t.value
+            .split_inclusive('\n')
+            .map(|l| {
+                let x = (at, l);
+                at += l.len();
+                x
+            })
+            .collect()
+    };
+    if src.len() == rendered.split_inclusive('\n').count() {
+        if let Some((at, l)) = src.get(line) {
+            let indent = l.len() - l.trim_start().len();
+            return (t.loc_at(at + indent), None);
+        }
+    }
+    (
+        t.loc.clone(),
+        Some(format!("in line {} of the text as rendered", line + 1)),
+    )
 }
 
 fn json<T: Serialize>(v: &T) -> serde_json::Value {
@@ -779,8 +922,7 @@ pub fn render_text(
     field: &str,
     errors: &mut Vec<Diagnostic>,
 ) -> String {
-    let rendered = if !t.value.contains("{{") && !t.value.contains("{%") && !t.value.contains("{#")
-    {
+    let rendered = if !has_template_code(&t.value) {
         Ok(t.value.clone())
     } else {
         env.render_str(&t.value, ctx.clone())
@@ -796,7 +938,8 @@ pub fn render_text(
             );
             String::new()
         }
-        Ok(s) => vietnamese::nfc(&s),
+        // A tab is a space on paper: Typst would print nothing, and the words run together.
+        Ok(s) => vietnamese::nfc(&s).replace('\t', " "),
         Err(e) => {
             errors.push(template_diag(&e, t, field));
             String::new()
@@ -974,6 +1117,19 @@ mod tests {
             Value::from(BTreeMap::<String, Value>::new()),
         );
         m
+    }
+
+    #[test]
+    fn a_tab_prints_as_a_space() {
+        let env = text_env();
+        let mut errors = Vec::new();
+        let ctx = Value::from(BTreeMap::<String, Value>::new());
+        let t = Text::plain("Sở Thông tin và\tTruyền thông");
+        assert_eq!(
+            render_text(&env, &t, &ctx, "x", &mut errors),
+            "Sở Thông tin và Truyền thông"
+        );
+        assert!(errors.is_empty());
     }
 
     #[test]

@@ -42,6 +42,13 @@ fn entry_keys() -> Vec<(String, Shape)> {
     ])
 }
 
+/// A `[[appendices]]` entry: a section's keys, and whether its pages are landscape.
+fn appendix_keys() -> Vec<(String, Shape)> {
+    let mut k = entry_keys();
+    k.push(("landscape".to_string(), Shape::Bool));
+    k
+}
+
 /// The Decree-30 core every plan shares, in the order `known keys` hints list them.
 fn core() -> Vec<(String, Shape)> {
     keys(&[
@@ -88,6 +95,9 @@ fn core() -> Vec<(String, Shape)> {
         ("circulation", Shape::Str),
         ("contact", Shape::Str),
         ("addressees", Shape::Texts),
+        // Checked in `plan` against the four label styles, with its own messages.
+        ("levels", Shape::Any),
+        ("appendices", Shape::Entries(appendix_keys())),
     ])
 }
 

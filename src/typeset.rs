@@ -80,10 +80,12 @@ impl Fonts {
     }
 }
 
-/// What stays the same across documents: library, fonts. Shared by all threads of a batch.
+/// What stays the same across documents: library, fonts. Shared by all threads of a batch
+/// (and cheap to clone: a typesetting that runs past its time limit keeps its own handle).
+#[derive(Clone)]
 pub struct Engine {
-    library: LazyHash<Library>,
-    pub fonts: Fonts,
+    library: std::sync::Arc<LazyHash<Library>>,
+    pub fonts: std::sync::Arc<Fonts>,
 }
 
 impl Default for Engine {
@@ -95,8 +97,8 @@ impl Default for Engine {
 impl Engine {
     pub fn new() -> Engine {
         Engine {
-            library: LazyHash::new(Library::builder().build()),
-            fonts: Fonts::embedded(),
+            library: std::sync::Arc::new(LazyHash::new(Library::builder().build())),
+            fonts: std::sync::Arc::new(Fonts::embedded()),
         }
     }
 }
@@ -205,9 +207,77 @@ fn resolve(world: &DocWorld, d: &SourceDiagnostic) -> TypstError {
     }
 }
 
+/// How long one document may typeset before it is given up (a project template with an
+/// endless loop); `VANBAN_TYPESET_SECONDS` changes it.
+pub const TYPESET_SECONDS: u64 = 60;
+
+fn time_limit() -> std::time::Duration {
+    let secs = std::env::var("VANBAN_TYPESET_SECONDS")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(TYPESET_SECONDS);
+    std::time::Duration::from_secs(secs)
+}
+
+/// [`compile_now`] on a thread of its own, given up after the time limit: Typst has no fuel,
+/// and a loop in a project's template must fail one document, not hang the run. (The thread
+/// of a document given up runs on until the process ends.)
+pub fn compile(
+    engine: &Engine,
+    source: &str,
+    layout: &str,
+    files: &[(String, String)],
+    today: Option<Datetime>,
+) -> Result<PagedDocument, Vec<TypstError>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (engine, source, layout, files) = (
+        engine.clone(),
+        source.to_string(),
+        layout.to_string(),
+        files.to_vec(),
+    );
+    let spawned = std::thread::Builder::new()
+        .name("typeset".into())
+        .stack_size(32 << 20)
+        .spawn(move || {
+            let _ = tx.send(compile_now(&engine, &source, &layout, &files, today));
+        });
+    if spawned.is_err() {
+        return Err(vec![TypstError {
+            message: "cannot start a typesetting thread".into(),
+            hints: Vec::new(),
+            pos: None,
+            trace: Vec::new(),
+            warning: false,
+        }]);
+    }
+    let limit = time_limit();
+    match rx.recv_timeout(limit) {
+        Ok(r) => r,
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(vec![TypstError {
+            message: "typst stopped with an internal error (a bug: please report it)".into(),
+            hints: Vec::new(),
+            pos: None,
+            trace: Vec::new(),
+            warning: false,
+        }]),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(vec![TypstError {
+            message: format!(
+                "typesetting took longer than {} s and was stopped (a loop in a template?)",
+                limit.as_secs()
+            ),
+            hints: Vec::new(),
+            pos: None,
+            trace: Vec::new(),
+            warning: false,
+        }]),
+    }
+}
+
 /// Compiles Typst source with the given layout library. Warnings are errors: the usual one is
 /// a missing font or glyph, which would silently change the document.
-pub fn compile(
+pub fn compile_now(
     engine: &Engine,
     source: &str,
     layout: &str,

@@ -56,6 +56,9 @@ impl Date {
         let year: i32 = s[0..4].parse().map_err(|_| format!("bad year in `{s}`"))?;
         let month: u32 = s[5..7].parse().map_err(|_| format!("bad month in `{s}`"))?;
         let day: u32 = s[8..10].parse().map_err(|_| format!("bad day in `{s}`"))?;
+        if year == 0 {
+            return Err(format!("`{s}` has year 0, which does not exist"));
+        }
         if !(1..=12).contains(&month) {
             return Err(format!("`{s}` has month {month}; months run from 01 to 12"));
         }

@@ -128,3 +128,57 @@ fn the_real_plans_have_no_errors() {
     // The seed itself mixes "Ủy" (header) and "Uỷ" (body): kept as typed, reported once.
     assert_eq!(codes, ["tone-mixed"], "{v:#}");
 }
+
+/// Real phrases through the binary: cited laws, bodies and documents keep their own
+/// capitalisation and dates; bidi controls stop the build; a TAB is a warning.
+#[test]
+fn check_on_real_phrases() {
+    let p = Project::new();
+    let plan = MINIMAL
+        .replace(
+            r#"basis = "Căn cứ tình hình thực tế, UBND tỉnh ban hành Kế hoạch như sau:""#,
+            "basis = \"Căn cứ Luật Ngân sách nhà nước ngày 25 tháng 6 năm 2015; Luật Tổ chức chính quyền địa phương năm 2015; Công văn số 5201/BGDĐT-GDTX ngày 09 tháng 9 năm 2024 của Bộ Lao động - Thương binh và Xã hội về việc hỗ trợ từ ngân sách nhà nước, UBND tỉnh ban hành Kế hoạch như sau:\"",
+        )
+        .replace(
+            "- Phát huy sức mạnh của cả hệ thống chính trị.",
+            "- Phát huy sức mạnh của cả hệ thống chính trị.\\n- Kinh phí\\ttừ ngân sách nhà nước năm 2024.",
+        );
+    p.write("plan.toml", &plan);
+    let out = p.run(&["check", "plan.toml", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(String, u64, u64)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap_or(0),
+                d["column"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let mut codes: Vec<&str> = found.iter().map(|(c, _, _)| c.as_str()).collect();
+    codes.sort();
+    // The section's own "ngân sách nhà nước năm 2024" (a string with escapes: one place each
+    // for its year and its capital), and the TAB. Nothing in the basis.
+    assert_eq!(codes, ["capital", "stale-year", "tab"], "{v:#}");
+    assert!(found.iter().all(|(_, line, _)| *line != 5), "{v:#}");
+
+    // A right-to-left override: an error naming it, and nothing built.
+    let plan = MINIMAL.replace("Tổ chức Tuần lễ", "Tổ chức \u{202E}Tuần lễ");
+    p.write("bidi.toml", &plan);
+    let out = p.run(&["check", "bidi.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("error[invisible]")
+            && err.contains("bidi control, right-to-left override (U+202E)"),
+        "{err}"
+    );
+    let out = p.run(&["build", "bidi.toml", "-o", "bidi.pdf"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("U+202E"), "{}", stderr(&out));
+    assert!(!p.path("bidi.pdf").exists());
+}
