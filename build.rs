@@ -23,7 +23,7 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) {
             if name != "tests" {
                 walk(&path, &rel_name, out);
             }
-        } else if name.ends_with(".typ") || name.ends_with(".toml") {
+        } else if name.ends_with(".typ") || name.ends_with(".toml") || name.ends_with(".xml") {
             out.push(rel_name);
         }
     }

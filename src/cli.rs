@@ -46,6 +46,38 @@ pub enum Command {
     Types(TypesArgs),
     /// List the diagnostic codes with their severity.
     Codes,
+    /// Edit a plan in the browser with a live preview (127.0.0.1 only).
+    Serve(ServeArgs),
+    /// Read a Word .docx (vanban's own or one made by hand) into a plan draft.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The .docx to read.
+    #[arg(value_name = "FILE.docx")]
+    pub input: PathBuf,
+    /// The plan file to write.
+    #[arg(short, long, value_name = "PLAN")]
+    pub output: PathBuf,
+    /// Overwrite PLAN if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A plan file or a folder of plans (default: the root).
+    #[arg(value_name = "PLAN.toml | FOLDER")]
+    pub target: Option<PathBuf>,
+    /// Port on 127.0.0.1 (default: the first free of 3000–3005).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Open the editor in the default browser.
+    #[arg(long)]
+    pub open: bool,
+    #[command(flatten)]
+    pub project: ProjectArgs,
 }
 
 #[derive(Debug, Args)]
@@ -64,6 +96,8 @@ pub enum FormatArg {
     Pdf,
     Png,
     Typ,
+    /// An editable Word document of the same text and layout.
+    Docx,
 }
 
 impl From<FormatArg> for Format {
@@ -72,6 +106,7 @@ impl From<FormatArg> for Format {
             FormatArg::Pdf => Format::Pdf,
             FormatArg::Png => Format::Png,
             FormatArg::Typ => Format::Typ,
+            FormatArg::Docx => Format::Docx,
         }
     }
 }
@@ -194,6 +229,10 @@ pub fn main() -> i32 {
     // out-dir lock, so an interrupted run leaves nothing behind (SIGKILL's leftovers carry the
     // pid in their name and the next run removes them).
     let _ = ctrlc::set_handler(|| {
+        // `vanban serve` stops itself cleanly (the open connections finish first).
+        if vanban::serve::request_shutdown() {
+            return;
+        }
         vanban::export::remove_in_flight();
         vanban::export::DirLock::release_all();
         eprintln!("interrupted");
@@ -211,9 +250,30 @@ pub fn main() -> i32 {
         Command::Check(a) => check(a),
         Command::New(a) => new(a),
         Command::Types(a) => types(a),
+        Command::Import(a) => import(a),
         Command::Codes => {
             print!("{}", vanban::diag::codes_table());
             EXIT_OK
+        }
+        Command::Serve(a) => serve(a),
+    }
+}
+
+fn serve(a: ServeArgs) -> i32 {
+    if let Err(code) = check_project(&a.project) {
+        return code;
+    }
+    let config = vanban::serve::Config {
+        settings: settings(&a.project),
+        target: a.target,
+        port: a.port,
+        open: a.open,
+    };
+    match vanban::serve::run(config) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_FAILED
         }
     }
 }
@@ -482,6 +542,39 @@ fn new(a: NewArgs) -> i32 {
                 "wrote {}: fill in every «điền: …» marker, then run `vanban check {}`",
                 display_path(&a.out),
                 display_path(&a.out)
+            );
+            EXIT_OK
+        }
+        Err(d) => {
+            report(&[d]);
+            EXIT_FAILED
+        }
+    }
+}
+
+fn import(a: ImportArgs) -> i32 {
+    match vanban::docx::import::import_file(&a.input, &a.output, a.force, &Layouts::default()) {
+        Ok(s) => {
+            eprintln!(
+                "imported {} → {}{}",
+                display_path(&a.input),
+                display_path(&a.output),
+                if s.vanban_styles {
+                    " (vanban styles)"
+                } else {
+                    " (Decree-30 text patterns)"
+                }
+            );
+            eprintln!("found: {}", s.found.join("; "));
+            if s.unplaced > 0 {
+                eprintln!(
+                    "{} paragraphs could not be placed: they are kept as comments at the end",
+                    s.unplaced
+                );
+            }
+            eprintln!(
+                "check every «điền: …» marker, then run `vanban check {}`",
+                display_path(&a.output)
             );
             EXIT_OK
         }

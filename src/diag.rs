@@ -305,7 +305,8 @@ pub static CODES: &[Code] = &[
     e("undefined", "a plan text uses a variable that is not defined"),
     e("template-syntax", "a template (plan text or project template) has a syntax error"),
     e("template-include", "a plan text tries to include or import a file"),
-    e("template-fuel", "a plan text's template runs too long"),
+    e("template-fuel", "a plan text's or a project template's code runs too long"),
+    e("template-limit", "a plan text uses what plan texts may not (`set`, `*`, numbers above 100000)"),
     e("template", "another template error"),
     e("template-not-found", "`template` names no template or layout"),
     e("typst", "typesetting failed (traced to the template line that wrote the code)"),
@@ -339,6 +340,9 @@ pub static CODES: &[Code] = &[
     w("tab", "a TAB in a text (pasted from Word or Excel): it prints as one space"),
     // Body markup.
     e("table", "a malformed pipe table: rows with different cell counts, no separator row under the header, a bad separator cell"),
+    // Word.
+    e("docx", "a Word template of a layout is missing or fails, or a .docx cannot be written"),
+    e("docx-read", "a .docx to import is not a readable Word document (not a zip, truncated, no word/document.xml, too large, a zip bomb, malformed XML)"),
 ];
 
 pub fn code(name: &str) -> Option<&'static Code> {
@@ -370,9 +374,22 @@ mod registry_tests {
     #[test]
     fn every_code_in_the_source_is_registered() {
         let mut missing = Vec::new();
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
+        let mut files = Vec::new();
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
+        while let Some(d) = dirs.pop() {
+            for entry in std::fs::read_dir(d).unwrap() {
+                let p = entry.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|e| e == "rs") {
+                    files.push(p);
+                }
+            }
+        }
+        for path in files {
             let text = std::fs::read_to_string(&path).unwrap();
             for (pat, sev) in [
                 ("Diagnostic::error(", Some(Severity::Error)),

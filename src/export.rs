@@ -16,6 +16,8 @@ pub enum Format {
     Pdf,
     Png,
     Typ,
+    /// An editable Word document (`crate::docx`).
+    Docx,
 }
 
 impl Format {
@@ -24,6 +26,7 @@ impl Format {
             Format::Pdf => "pdf",
             Format::Png => "png",
             Format::Typ => "typ",
+            Format::Docx => "docx",
         }
     }
 }
@@ -363,5 +366,37 @@ impl Drop for DirLock {
         if let Ok(mut l) = LOCKS.lock() {
             l.retain(|p| p != &self.path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_not_called_a_permission_problem() {
+        let full = std::io::Error::from_raw_os_error(28);
+        assert!(io_hint(&full).starts_with("the disk is full"));
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert!(io_hint(&denied).starts_with("check that the folder is writable"));
+    }
+
+    #[test]
+    fn stale_temporary_files_of_dead_runs_are_swept_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let dead = dir.path().join(".vanban-999999999-abc.tmp");
+        let mine = dir
+            .path()
+            .join(format!(".vanban-{}-abc.tmp", std::process::id()));
+        let other = dir.path().join(".vanban-notapid.tmp");
+        for p in [&dead, &mine, &other] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        write_atomic(&dir.path().join("out.pdf"), b"%PDF").unwrap();
+        assert!(!dead.exists(), "a dead run's file goes");
+        assert!(
+            mine.exists() && other.exists(),
+            "what may still be written stays"
+        );
     }
 }

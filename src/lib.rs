@@ -10,6 +10,7 @@
 pub mod batch;
 pub mod diag;
 pub mod doctype;
+pub mod docx;
 pub mod export;
 pub mod inspect;
 pub mod layout;
@@ -21,6 +22,7 @@ pub mod plan;
 pub mod render;
 pub mod scaffold;
 pub mod schema;
+pub mod serve;
 pub mod sign;
 pub mod tone;
 pub mod tree;

@@ -69,6 +69,8 @@ pub struct Prepared {
     /// The layout folder's Typst files (`lib.typ` …), served as `/layout/<file>`.
     pub files: Vec<(String, String)>,
     pub template: String,
+    /// The layout folder (`ke-hoach`), whose `docx.xml` a Word export renders.
+    pub layout_name: String,
     /// Stable identifier for the PDF (the plan's file name and batch row).
     pub ident: String,
 }
@@ -143,6 +145,7 @@ pub fn prepare(plan: &Plan, settings: &Settings, ident: &str) -> Result<Prepared
         layout,
         files,
         template: plan.template.clone(),
+        layout_name: plan.layout.name.clone(),
         ident: ident.to_string(),
     })
 }
@@ -319,6 +322,14 @@ pub fn output(
             manifest: None,
         });
     }
+    if format == Format::Docx {
+        let bytes = crate::docx::export::docx(&p.doc, &p.layout_name, settings.templates.clone())
+            .map_err(|d| vec![d])?;
+        return Ok(Built {
+            bytes,
+            manifest: None,
+        });
+    }
     let doc = typeset(engine, p)?;
     match format {
         Format::Pdf => {
@@ -345,7 +356,7 @@ pub fn output(
             bytes: export::png(&doc).map_err(|d| vec![d])?,
             manifest: None,
         }),
-        Format::Typ => unreachable!("handled above"),
+        Format::Typ | Format::Docx => unreachable!("handled above"),
     }
 }
 

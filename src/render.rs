@@ -20,6 +20,8 @@ use crate::vietnamese::{self, Date};
 
 /// Steps a single plan text may take: a plan is data, and `{% for %}` nests must not hang.
 const TEXT_FUEL: u64 = 1_000_000;
+/// Steps a document template (built-in or the project's) may take.
+const DOC_TEMPLATE_FUEL: u64 = 20_000_000;
 /// Longest single-line field (title, names, recipients …) accepted.
 const MAX_LINE_CHARS: usize = 1000;
 /// Longest rendered text accepted for one field.
@@ -142,6 +144,9 @@ pub fn typst_string(out: &mut String, s: &str) {
 pub fn doc_env(project_templates: Option<PathBuf>) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // A project's template is code the user wrote: a loop in it must end. The built-in ones
+    // take a few thousand steps for a long plan.
+    env.set_fuel(Some(DOC_TEMPLATE_FUEL));
     env.set_syntax(
         minijinja::syntax::SyntaxConfig::builder()
             .trim_blocks(true)
@@ -373,6 +378,28 @@ pub fn document(plan: &Plan, env: &Environment<'static>) -> Result<Document, Vec
 
     let date_text = r(&plan.date, "date");
     let issue_date = match IssueDate::parse(&date_text) {
+        // A blank date is a draft of the edition year: a date line without a year is not a
+        // date line (a Biên bản has none, and needs none).
+        Ok(IssueDate::Blank) if plan.layout.spec.date_line => {
+            match plan
+                .vars
+                .get("year")
+                .map(|y| y.to_string().trim_matches('"').to_string())
+            {
+                Some(y) if y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()) => {
+                    Some(IssueDate::Year(y))
+                }
+                _ => {
+                    errors.borrow_mut().push(
+                        Diagnostic::error("bad-date", "`date` is empty: the date line needs at least the year")
+                            .at_opt(plan.date.loc.clone())
+                            .in_file(&plan.file.path)
+                            .hint("write date = \"{{ year }}\" with [vars] year = 2025 for a draft, or the issue date \"YYYY-MM-DD\""),
+                    );
+                    None
+                }
+            }
+        }
         Ok(d) => Some(d),
         Err(e) => {
             errors.borrow_mut().push(
@@ -924,8 +951,15 @@ pub fn render_text(
 ) -> String {
     let rendered = if !has_template_code(&t.value) {
         Ok(t.value.clone())
+    } else if let Err((offset, msg)) = check_template_code(&t.value) {
+        errors.push(
+            Diagnostic::error("template-limit", format!("`{field}`: {msg}"))
+                .at_opt(t.loc_at(offset))
+                .hint("plan texts take variables, filters, `if` and `for`; write the text itself instead"),
+        );
+        return String::new();
     } else {
-        env.render_str(&t.value, ctx.clone())
+        render_capped(env, &t.value, ctx)
     };
     match rendered {
         Ok(s) if s.chars().count() > MAX_TEXT_CHARS => {
@@ -944,6 +978,125 @@ pub fn render_text(
             errors.push(template_diag(&e, t, field));
             String::new()
         }
+    }
+}
+
+/// The statements a plan text may use. `set`, `macro`, `call` and `filter` are left out: with
+/// them a few hundred bytes (`{% set x = x ~ x %}` twenty times) build a gigabyte.
+/// (`include`, `import`, `extends` pass: they fail with their own message, as plan texts
+/// have no loader.)
+const PLAN_STATEMENTS: [&str; 10] = [
+    "if", "elif", "else", "endif", "for", "endfor", "include", "import", "from", "extends",
+];
+/// The largest number a plan text may write: widths and counts beyond it only serve to blow
+/// a text up.
+const MAX_TEMPLATE_NUMBER: u64 = 100_000;
+
+/// Checks the template code of a plan text before it runs: the statements allowed, no `*`
+/// (string and list repetition), no huge numbers. Returns the offending offset and why.
+fn check_template_code(text: &str) -> Result<(), (usize, String)> {
+    let mut i = 0;
+    while let Some(open) = text[i..].find(['{']).map(|o| o + i) {
+        let rest = &text[open..];
+        let (close_pat, is_stmt) = if rest.starts_with("{{") {
+            ("}}", false)
+        } else if rest.starts_with("{%") {
+            ("%}", true)
+        } else if rest.starts_with("{#") {
+            ("#}", false)
+        } else {
+            i = open + 1;
+            continue;
+        };
+        let Some(end) = rest[2..].find(close_pat).map(|e| open + 2 + e) else {
+            return Ok(()); // a syntax error: minijinja reports it with its position
+        };
+        let code = &text[open + 2..end];
+        if !rest.starts_with("{#") {
+            if is_stmt {
+                let word = code
+                    .trim_matches(['-', '+', ' ', '\n', '\t'])
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("");
+                if !PLAN_STATEMENTS.contains(&word) {
+                    return Err((
+                        open,
+                        format!("`{{% {word} %}}` is not allowed in a plan text"),
+                    ));
+                }
+            }
+            let mut quote: Option<char> = None;
+            let mut digits = String::new();
+            for (j, c) in code.char_indices() {
+                match (quote, c) {
+                    (Some(q), c) if c == q => quote = None,
+                    (Some(_), _) => {}
+                    (None, '"' | '\'') => quote = Some(c),
+                    (None, '*') => {
+                        return Err((
+                            open + 2 + j,
+                            "`*` (repetition) is not allowed in a plan text".into(),
+                        ))
+                    }
+                    (None, c) if c.is_ascii_digit() => digits.push(c),
+                    (None, '_') if !digits.is_empty() => {}
+                    _ => {
+                        if digits
+                            .parse::<u64>()
+                            .map_or(!digits.is_empty(), |n| n > MAX_TEMPLATE_NUMBER)
+                        {
+                            return Err((open + 2 + j, format!("numbers above {MAX_TEMPLATE_NUMBER} are not allowed in a plan text")));
+                        }
+                        digits.clear();
+                    }
+                }
+            }
+            if digits
+                .parse::<u64>()
+                .map_or(!digits.is_empty(), |n| n > MAX_TEMPLATE_NUMBER)
+            {
+                return Err((
+                    end,
+                    format!("numbers above {MAX_TEMPLATE_NUMBER} are not allowed in a plan text"),
+                ));
+            }
+        }
+        i = end + 2;
+    }
+    Ok(())
+}
+
+/// Renders a plan text into a buffer that refuses to grow past the text limit, so a loop
+/// printing a long value stops at the limit instead of filling memory.
+fn render_capped(
+    env: &Environment<'static>,
+    source: &str,
+    ctx: &Value,
+) -> Result<String, minijinja::Error> {
+    struct Capped(Vec<u8>);
+    impl std::io::Write for Capped {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            // Four bytes a character at most: past this the text is over the limit anyway.
+            if self.0.len() + buf.len() > MAX_TEXT_CHARS * 4 + 4 {
+                return Err(std::io::Error::other("the text is too large"));
+            }
+            self.0.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let tmpl = env.template_from_str(source)?;
+    let mut out = Capped(Vec::new());
+    match tmpl.render_captured_to(ctx.clone(), &mut out) {
+        Ok(_) => Ok(String::from_utf8_lossy(&out.0).into_owned()),
+        Err(e) if e.kind() == ErrorKind::WriteFailure => {
+            // Reported as over the limit by the caller.
+            Ok("x".repeat(MAX_TEXT_CHARS + 1))
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -61,7 +61,7 @@ pub fn scaffold(parent_path: &Path, out: &Path, layouts: &Layouts) -> Result<Str
     s.push_str(if has_year {
         "date = \"{{ year }}\"\n"
     } else {
-        "date = \"\"\n"
+        "date = \"«điền: năm ban hành, ví dụ 2025»\"\n"
     });
     s.push_str("[issuer]\n");
     s.push_str(&format!(

@@ -209,6 +209,22 @@ fn smaller_findings() {
     let out = p.run(&["build", "b.toml", "--out-dir", "out"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(p.path("out/TP. Buôn Ma Thuột.pdf").exists());
+    // An output folder that cannot be written is one error, before any document is built.
+    p.write(
+        "b15.toml",
+        &format!(
+            "[batch]\nplan = \"plan.toml\"\noutput = \"{{{{ row }}}}\"\n{}",
+            "\n[[batch.rows]]\nnumber = \"\"\n".repeat(15)
+        ),
+    );
+    let out = p.run(&["build", "b15.toml", "--out-dir", "/proc/vanban-test"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out).matches("error[output]").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
     // Terminal control characters in a plan never reach the terminal.
     p.write(
         "esc.toml",
@@ -343,5 +359,65 @@ fn interrupted_batches_leave_nothing_behind() {
             .unwrap();
         assert!(st.success());
         assert!(leftovers(&out).is_empty(), "{:?}", leftovers(&out));
+    }
+}
+
+/// A short template that would print a gigabyte stops at the text limit with little memory;
+/// `set`, `*` and huge numbers are refused before anything runs.
+#[test]
+fn plan_templates_are_bounded_in_memory_and_kind() {
+    let p = Project::new();
+    let v = "x".repeat(10_000);
+    let plan = MINIMAL
+        .replace("year = 2024", &format!("year = 2024\nv = \"{v}\""))
+        .replace(
+            "closing = \"Trên đây là Kế hoạch của UBND tỉnh./.\"",
+            "closing = \"{% for i in range(100000) %}{{ v }}{% endfor %}\"",
+        );
+    p.write("plan.toml", &plan);
+    let out = Command::new(bin())
+        .args(["build", "plan.toml", "-o", "out.pdf"])
+        .current_dir(p.dir.path())
+        .env("VANBAN_REPORT_RSS", "1")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("`closing` renders to more than 400000 characters"),
+        "{err}"
+    );
+    let mb: u64 = err
+        .split("peak RSS ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no peak RSS in {err}"));
+    assert!(mb < 200, "peak RSS {mb} MB");
+
+    for (code, needle) in [
+        (
+            "{% set x = 'a' %}{{ x }}",
+            "`{% set %}` is not allowed in a plan text",
+        ),
+        ("{{ 'a' * 100000 }}", "`*` (repetition) is not allowed"),
+        (
+            "{{ range(1000000) | join }}",
+            "numbers above 100000 are not allowed",
+        ),
+    ] {
+        p.write(
+            "t.toml",
+            &MINIMAL.replace("Trên đây là Kế hoạch của UBND tỉnh./.", code),
+        );
+        let out = p.run(&["check", "t.toml"]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = stderr(&out);
+        assert!(
+            err.contains("error[template-limit]")
+                && err.contains(needle)
+                && err.contains("t.toml:"),
+            "{err}"
+        );
     }
 }

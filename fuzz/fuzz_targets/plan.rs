@@ -29,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
 
     // The body markup parser on anything.
     let _ = markup::parse(&text);
+    let _ = markup::parse_articles(&text);
 
     // Any string as a Typst string literal: must parse, and give the same string back.
     check_string_literal(&text);
@@ -37,10 +38,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(file) = plan::source_from_bytes(Path::new(PATH), data.to_vec()) else {
         return stage("not-utf8");
     };
-    let Ok(layer) = plan::parse_layer(&file) else {
+    let layouts = vanban::layout::Layouts::default();
+    let Ok(layer) = plan::parse_layer(&file, &layouts) else {
         return stage("toml-error");
     };
-    let Ok(plan) = plan::load_layers(layer, Path::new(ROOT), &[]) else {
+    let Ok(plan) = plan::load_layers(layer, Path::new(ROOT), &[], &layouts) else {
         return stage("invalid-plan");
     };
     let text_env = render::text_env();
