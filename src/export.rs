@@ -290,17 +290,21 @@ impl DirLock {
             )
             .hint(io_hint(&e)));
         }
-        if let Ok(mut l) = LOCKS.lock() {
-            l.push(path.clone());
-        }
-        let result = Self::link(&path, &staged, dir);
+        // The whole take-over happens under the registry's mutex, which the signal handler
+        // takes too: a lock is either made and registered before the handler looks, or not
+        // made at all once it has.
+        let result = match LOCKS.lock() {
+            Ok(mut l) if !STOPPING.load(std::sync::atomic::Ordering::SeqCst) => {
+                let r = Self::link(&path, &staged, dir);
+                if r.is_ok() {
+                    l.push(path.clone());
+                }
+                r
+            }
+            _ => Err(Diagnostic::error("output", "the run was interrupted").in_file(dir)),
+        };
         let _ = std::fs::remove_file(&staged);
         track(&staged, false);
-        if result.is_err() {
-            if let Ok(mut l) = LOCKS.lock() {
-                l.retain(|p| p != &path);
-            }
-        }
         result
     }
 
@@ -350,13 +354,17 @@ impl DirLock {
     /// Removes every lock this process holds (signal handler); a lock whose file names
     /// another process is not ours and stays.
     pub fn release_all() {
+        STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
         let own = std::process::id().to_string();
-        let list = LOCKS.lock().map(|l| l.clone()).unwrap_or_default();
+        // Held until the process exits: no lock is made after this.
+        let guard = LOCKS.lock();
+        let list = guard.as_ref().map(|l| (*l).clone()).unwrap_or_default();
         for p in list {
             if std::fs::read_to_string(&p).is_ok_and(|c| c.trim() == own) {
                 let _ = std::fs::remove_file(p);
             }
         }
+        std::mem::forget(guard);
     }
 }
 

@@ -112,6 +112,19 @@ struct DocWorld<'a> {
     today: Option<Datetime>,
 }
 
+impl TypstError {
+    /// An error of the run around Typst (no position in any source).
+    fn plain(message: impl Into<String>) -> TypstError {
+        TypstError {
+            message: message.into(),
+            hints: Vec::new(),
+            pos: None,
+            trace: Vec::new(),
+            warning: false,
+        }
+    }
+}
+
 impl World for DocWorld<'_> {
     fn library(&self) -> &LazyHash<Library> {
         &self.engine.library
@@ -244,34 +257,18 @@ pub fn compile(
             let _ = tx.send(compile_now(&engine, &source, &layout, &files, today));
         });
     if spawned.is_err() {
-        return Err(vec![TypstError {
-            message: "cannot start a typesetting thread".into(),
-            hints: Vec::new(),
-            pos: None,
-            trace: Vec::new(),
-            warning: false,
-        }]);
+        return Err(vec![TypstError::plain("cannot start a typesetting thread")]);
     }
     let limit = time_limit();
     match rx.recv_timeout(limit) {
         Ok(r) => r,
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(vec![TypstError {
-            message: "typst stopped with an internal error (a bug: please report it)".into(),
-            hints: Vec::new(),
-            pos: None,
-            trace: Vec::new(),
-            warning: false,
-        }]),
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(vec![TypstError {
-            message: format!(
-                "typesetting took longer than {} s and was stopped (a loop in a template?)",
-                limit.as_secs()
-            ),
-            hints: Vec::new(),
-            pos: None,
-            trace: Vec::new(),
-            warning: false,
-        }]),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(vec![TypstError::plain(
+            "typst stopped with an internal error (a bug: please report it)",
+        )]),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(vec![TypstError::plain(format!(
+            "typesetting took longer than {} s and was stopped (a loop in a template?)",
+            limit.as_secs()
+        ))]),
     }
 }
 

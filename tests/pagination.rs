@@ -22,7 +22,7 @@
 //!   Thương binh` wrapped before the hyphen reads as a new dash item).
 //!
 //! `cargo test --release --test pagination -- --nocapture` prints the largest gap of every
-//! document.
+//! document; `PAGINATION_OUT=dir` also writes every PDF measured there.
 
 mod common;
 

@@ -312,8 +312,9 @@ async fn a_plan_error_shows_beside_its_field() {
     let tail = &html[at..];
     let boxed = &tail[..tail.find("</div>").unwrap()];
     assert!(boxed.contains("bad-date"), "{boxed}");
-    // The last good pages stay in the preview.
-    assert_eq!(pages(&html).len(), 6);
+    // The last good pages stay in the preview, marked as such.
+    assert!(pages(&html).is_empty());
+    assert!(html.contains("bản cuối cùng không có lỗi"), "{html}");
     // A lint warning goes beside its field too (a doubled space in the title).
     let (_, html) = post(
         &f.app,
@@ -430,5 +431,30 @@ fn findings_point_at_fields_inside_array_of_tables() {
     assert_eq!(
         vanban::serve::preview::field_at(&text, &file, at),
         ["issuer", "abbrev"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_in_another_editor_reach_the_browser() {
+    let f = fixture();
+    let (_, _) = get(&f.app, "/edit?plan=seed.toml").await;
+    let req = || {
+        Request::get("/poll?plan=seed.toml")
+            .header("host", HOST)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (s, _, _) = send(&f.app, req()).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "nothing changed yet");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let text = seed_text(&f.plan).replace("Tuần lễ hưởng ứng", "Tuần lễ hưởng ứng (sửa ngoài)");
+    std::fs::write(&f.plan, text).unwrap();
+    let (s, headers, _) = send(&f.app, req()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(headers.contains("hx-refresh"), "{headers}");
+    let (_, html) = get(&f.app, "/edit?plan=seed.toml").await;
+    assert!(
+        html.contains("(sửa ngoài)"),
+        "the form shows the file's new text"
     );
 }

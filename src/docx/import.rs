@@ -6,6 +6,8 @@
 //!
 //! Never panics on a broken file: every problem is a `docx-read` error naming the part.
 
+#![allow(clippy::type_complexity, clippy::collapsible_match)]
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
@@ -216,8 +218,17 @@ pub fn parse_document(xml: &str) -> Result<Vec<Item>, Diagnostic> {
             )
         })?;
         match ev {
-            Event::Eof => break,
+            Event::Eof => {
+                if depth > 0 {
+                    return Err(bad(
+                        part,
+                        "malformed XML: the part ends inside an element (truncated?)",
+                    ));
+                }
+                break;
+            }
             Event::Start(e) if skip > 0 => {
+                depth += 1;
                 if matches!(
                     local(e.name().as_ref()),
                     b"del"
@@ -1480,8 +1491,7 @@ fn classify(
                 "VBArticle" => {
                     let f = l.field.clone().unwrap_or_else(|| "vb_articles".into());
                     let key = bookmark_key(&f);
-                    let title = l.tags.is_empty().then(|| ()).and(None::<String>);
-                    let _ = title;
+
                     let arts = d.articles.entry(key.clone()).or_default();
                     // A titled article: its title is the text; an untitled one runs its first
                     // paragraph in after the label.
@@ -1570,15 +1580,13 @@ fn classify(
                     at = At::Body;
                     continue;
                 }
-                if !seen_qh || d.number.is_empty() && d.symbol.is_empty() && is_upperish(full) {
-                    if is_upperish(full) {
-                        if l.bold {
-                            d.name.push(full.to_string());
-                        } else {
-                            d.parent.push(full.to_string());
-                        }
-                        continue;
+                if (!seen_qh || d.number.is_empty() && d.symbol.is_empty()) && is_upperish(full) {
+                    if l.bold {
+                        d.name.push(full.to_string());
+                    } else {
+                        d.parent.push(full.to_string());
                     }
+                    continue;
                 }
                 d.unplaced.push(full.to_string());
             }
@@ -1851,10 +1859,9 @@ fn body_line(
         }
     };
     let plain = rest.replace("**", "").replace('*', "");
-    if (l.bold || style == crate::markup::Style::Letter)
-        && n > *depth + 1 - 1
-        && (l.bold || n != *depth + 1)
-    {
+    // A bold numbered line is a heading of its depth; a plain one right under the heading
+    // above is a `+ ` item; any other is a (regular) heading of its depth.
+    if l.bold || n != *depth + 1 {
         *depth = n;
         Some(format!("{} {}", "#".repeat(n), plain.trim()))
     } else {
@@ -1903,7 +1910,7 @@ fn doctype_by_name(s: &str) -> Option<&'static crate::doctype::DocType> {
     let t = vietnamese::upper(s.trim());
     crate::doctype::TYPES
         .iter()
-        .find(|d| vietnamese::nfc(d.name) == t || d.name.replace("HOẠCH", "HOẠCH") == t)
+        .find(|d| vietnamese::nfc(d.name) == t)
 }
 
 fn parse_so(d: &mut Draft, s: &str) {

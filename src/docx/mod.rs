@@ -30,3 +30,15 @@ pub fn escape_xml(out: &mut String, s: &str) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_escaping_drops_forbidden_characters() {
+        let mut s = String::new();
+        escape_xml(&mut s, "a<b>&\"'\u{0}\u{7}\u{1b}[31m\u{FFFE}\tz");
+        assert_eq!(s, "a&lt;b&gt;&amp;&quot;&apos;[31m\tz");
+    }
+}

@@ -703,7 +703,7 @@ fn img_html(i: usize, id: &str, oob: bool) -> String {
 fn page_swaps(shown: &str, o: &Outcome, full: &str) -> String {
     let shown: Vec<&str> = shown.split(',').filter(|x| !x.is_empty()).collect();
     let Some(new) = &o.pages else {
-        return stale_html(!shown.is_empty(), true);
+        return stale_html(true, true);
     };
     if new.len() != shown.len() {
         return format!(
