@@ -352,3 +352,53 @@ fn templates_outside_the_root_are_refused() {
     );
     assert!(!p.path("out.pdf").exists());
 }
+
+/// A project adds a layout the way the built-in ones are made: a folder with layout.toml,
+/// main.typ and lib.typ; its key is checked like any other, and its Typst file is served as
+/// /layout/lib.typ.
+#[test]
+fn a_project_layout_folder_adds_a_model() {
+    let p = Project::new();
+    p.write(
+        "templates/thong-bao-ngan/layout.toml",
+        "model = \"1.4\"\nname = \"Thông báo ngắn\"\ntypes = [\"thong-bao\"]\nbasis = \"none\"\nsections = false\nclosing = false\n\n[fields.lead]\nkind = \"line\"\nrequired = true\ndoc = \"the one sentence of the notice\"\n",
+    );
+    p.write(
+        "templates/thong-bao-ngan/main.typ",
+        "#import \"/nd30.typ\": *\n#import \"/layout/lib.typ\": *\n#show: setup.with(meta: {{ meta }})\n#notice({{ doc }})\n",
+    );
+    p.write(
+        "templates/thong-bao-ngan/lib.typ",
+        "#import \"/nd30.typ\": *\n#let notice(doc) = {\n  doc-header(doc)\n  title-block(doc.type.name, doc.title)\n  par(doc.fields.lead)\n  signature(doc.signer, doc.recipients)\n}\n",
+    );
+    let plan = MINIMAL
+        .replace(
+            "type = \"ke-hoach\"",
+            "type = \"thong-bao\"\nlead = \"Nghỉ Tết Dương lịch từ ngày 01/01/2025.\"",
+        )
+        .replace(
+            "basis = \"Căn cứ tình hình thực tế, UBND tỉnh ban hành Kế hoạch như sau:\"\n",
+            "",
+        )
+        .replace("closing = \"Trên đây là Kế hoạch của UBND tỉnh./.\"\n", "");
+    let plan = plan[..plan.find("[[sections]]").unwrap()].to_string()
+        + &plan[plan.find("[signer]").unwrap()..];
+    p.write("plan.toml", &plan);
+    let out = p.run(&["build", "plan.toml", "-o", "out.pdf"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = pdf_text(&std::fs::read(p.path("out.pdf")).unwrap());
+    assert!(
+        text.contains("THÔNG BÁO") && text.contains("Nghỉ Tết Dương lịch từ ngày 01/01/2025."),
+        "{text}"
+    );
+    p.write(
+        "bad.toml",
+        &plan.replace("lead = \"Nghỉ Tết Dương lịch từ ngày 01/01/2025.\"\n", ""),
+    );
+    let out = p.run(&["check", "bad.toml"]);
+    assert!(
+        stderr(&out).contains("missing required key `lead`"),
+        "{}",
+        stderr(&out)
+    );
+}
