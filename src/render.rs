@@ -21,7 +21,7 @@ use crate::vietnamese::{self, Date};
 /// Steps a single plan text may take: a plan is data, and `{% for %}` nests must not hang.
 const TEXT_FUEL: u64 = 1_000_000;
 /// Steps a document template (built-in or the project's) may take.
-const DOC_TEMPLATE_FUEL: u64 = 20_000_000;
+pub const DOC_TEMPLATE_FUEL: u64 = 20_000_000;
 /// Longest single-line field (title, names, recipients …) accepted.
 const MAX_LINE_CHARS: usize = 1000;
 /// Longest rendered text accepted for one field.

@@ -50,6 +50,8 @@ pub fn text_width(text: &str, size: f64, bold: bool) -> i64 {
 /// The environment for Word templates: `.xml` templates escape every value for XML.
 pub fn docx_env(project_templates: Option<PathBuf>) -> Environment<'static> {
     let mut env = Environment::new();
+    // The same step limit as the Typst templates: a project's docx.xml is code too.
+    env.set_fuel(Some(crate::render::DOC_TEMPLATE_FUEL));
     env.set_undefined_behavior(UndefinedBehavior::Chainable);
     env.set_syntax(
         minijinja::syntax::SyntaxConfig::builder()

@@ -2215,8 +2215,10 @@ fn write_plan(d: &Draft, layout: Option<&crate::layout::Layout>) -> String {
             let _ = writeln!(s, "text = {}\n", q(&format!("{}\n", y.t(&text))));
         }
     }
-    for (key, secs) in &d.field_sections {
-        for (title, blocks) in secs {
+    // Every titled body ([[sections]], [[appendices]], a layout's own section lists) is
+    // written the same way.
+    let mut entries = |key: &str, list: &[(String, Vec<String>)]| {
+        for (title, blocks) in list {
             let _ = writeln!(s, "[[{key}]]");
             let _ = writeln!(s, "title = {}", q(&y.t(title)));
             let _ = writeln!(
@@ -2225,25 +2227,12 @@ fn write_plan(d: &Draft, layout: Option<&crate::layout::Layout>) -> String {
                 q(&format!("{}\n", y.t(&blocks.join("\n"))))
             );
         }
+    };
+    for (key, secs) in &d.field_sections {
+        entries(key, secs);
     }
-    for (title, blocks) in &d.sections {
-        let _ = writeln!(s, "[[sections]]");
-        let _ = writeln!(s, "title = {}", q(&y.t(title)));
-        let _ = writeln!(
-            s,
-            "text = {}\n",
-            q(&format!("{}\n", y.t(&blocks.join("\n"))))
-        );
-    }
-    for (title, blocks) in &d.appendices {
-        let _ = writeln!(s, "[[appendices]]");
-        let _ = writeln!(s, "title = {}", q(&y.t(title)));
-        let _ = writeln!(
-            s,
-            "text = {}\n",
-            q(&format!("{}\n", y.t(&blocks.join("\n"))))
-        );
-    }
+    entries("sections", &d.sections);
+    entries("appendices", &d.appendices);
     let no_signer = d.signer_title.is_empty() && d.signer_name.is_empty() && d.authority.is_empty();
     if no_signer && key == "bien-ban" {
         let _ = writeln!(
