@@ -30,10 +30,19 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    // Read at run time: a build script compiled in another checkout that shares the target
+    // folder must still read this one's templates.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest).join("templates");
     println!("cargo:rerun-if-changed=templates");
     let mut files = Vec::new();
     walk(&root, "", &mut files);
+    // A binary without its layouts would build nothing: fail the build instead.
+    assert!(
+        files.iter().any(|f| f == "nd30.typ"),
+        "no templates/nd30.typ under {}",
+        root.display()
+    );
     let mut code = String::from("/// Every built-in template file: (path under templates/, text).\npub static BUILTIN_FILES: &[(&str, &str)] = &[\n");
     for f in &files {
         let _ = writeln!(

@@ -590,7 +590,6 @@ pub fn run(
 ) -> Vec<Outcome> {
     let jobs: Vec<Mutex<Option<Job>>> = jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
     let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
     let results: Vec<Mutex<Option<Outcome>>> = (0..jobs.len()).map(|_| Mutex::new(None)).collect();
     let threads = threads.clamp(1, jobs.len().clamp(1, 64));
     std::thread::scope(|scope| {
@@ -619,11 +618,10 @@ pub fn run(
                         )
                         .hint("please report it with the plan; the other documents were built")]),
                     });
-                    // The memo cache grows with every distinct document; trimming it now and
-                    // then keeps memory flat without serialising the workers on its locks.
-                    if done.fetch_add(1, Ordering::SeqCst) % 4 == 3 {
-                        typst::comemo::evict(2);
-                    }
+                    // A bounded memo cache: what none of the last few documents used is
+                    // dropped, what they share (the layout of a common paragraph, the
+                    // evaluated layout library) stays for the next one.
+                    typst::comemo::evict(memo_age(threads));
                     progress(&outcome);
                     if let Ok(mut r) = results[i].lock() {
                         *r = Some(outcome);
@@ -637,6 +635,12 @@ pub fn run(
         .into_iter()
         .filter_map(|r| r.into_inner().ok().flatten())
         .collect()
+}
+
+/// How many documents a memoised result may go unused before it is evicted: a little more
+/// than one per worker, so each worker's next document still finds what the last ones shared.
+fn memo_age(threads: usize) -> usize {
+    2 * threads + 1
 }
 
 fn build_one(engine: &Engine, job: Job, settings: &Settings, format: Format) -> Outcome {

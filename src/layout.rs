@@ -4,7 +4,7 @@
 //! model is a new folder and nothing else.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 
 use serde::Deserialize;
@@ -214,17 +214,42 @@ static BUILTIN: LazyLock<Vec<Arc<Layout>>> = LazyLock::new(|| {
 #[derive(Debug, Clone)]
 pub struct Layouts {
     pub all: Vec<Arc<Layout>>,
+    /// Plan files parsed against these layouts, by path: every document of a batch extends the
+    /// same province plan, which is then parsed once (a changed file is parsed again).
+    parsed: Arc<std::sync::Mutex<std::collections::HashMap<PathBuf, crate::plan::Layer>>>,
 }
+
+/// How many parsed plan files [`Layouts`] keeps (parents of a run; a batch has a handful).
+const PARSED_LAYERS: usize = 64;
 
 impl Default for Layouts {
     fn default() -> Self {
         Layouts {
             all: BUILTIN.clone(),
+            parsed: Default::default(),
         }
     }
 }
 
 impl Layouts {
+    /// The layer parsed earlier from the same file with the same text.
+    pub fn parsed_layer(&self, file: &crate::diag::SourceFile) -> Option<crate::plan::Layer> {
+        let parsed = self.parsed.lock().ok()?;
+        parsed
+            .get(&file.path)
+            .filter(|l| l.file.text == file.text)
+            .cloned()
+    }
+
+    pub fn keep_layer(&self, layer: &crate::plan::Layer) {
+        if let Ok(mut parsed) = self.parsed.lock() {
+            if parsed.len() >= PARSED_LAYERS {
+                parsed.clear();
+            }
+            parsed.insert(layer.file.path.clone(), layer.clone());
+        }
+    }
+
     /// The built-in layouts with a project's `templates/<name>/` folders applied: a folder with
     /// a `layout.toml` defines (or redefines) a layout; one without only overrides files.
     pub fn with_project(dir: Option<&Path>) -> Result<Layouts, Diagnostic> {

@@ -164,8 +164,15 @@ pub fn layout_library(settings: &Settings) -> Result<String, Diagnostic> {
 /// Every character of the plan's texts the embedded fonts cannot draw: Typst would print an
 /// empty box without a word, so this is an error naming the character and the field.
 pub fn coverage(engine: &Engine, plan: &Plan) -> Vec<Diagnostic> {
+    coverage_except(engine, plan, &|_| false)
+}
+
+fn coverage_except(engine: &Engine, plan: &Plan, known: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (field, t) in crate::lint::texts(plan) {
+        if known(&t.value) {
+            continue;
+        }
         let mut seen = Vec::new();
         for (i, c) in t.value.char_indices() {
             if c.is_whitespace()
@@ -202,8 +209,9 @@ pub fn typeset(engine: &Engine, p: &Prepared) -> Result<PagedDocument, Vec<Diagn
         )]);
     }
     let today = typeset::datetime(p.doc.edition_date());
-    let doc = typeset::compile(engine, &p.source, &p.layout, &p.files, today)
+    let mut doc = typeset::compile(engine, &p.source, &p.layout, &p.files, today)
         .map_err(|errors| typeset::to_diagnostics(&errors, &p.spans, &p.template, &p.source))?;
+    describe(&mut doc, &p.doc.meta);
     // Text outside the page is text lost without a word: refuse the document instead.
     let lost = crate::inspect::Layout::off_page(&doc);
     if let Some((page, text)) = lost.first() {
@@ -221,14 +229,37 @@ pub fn typeset(engine: &Engine, p: &Prepared) -> Result<PagedDocument, Vec<Diagn
     Ok(doc)
 }
 
+/// Title, author and subject of the PDF, where the template did not set them. They are set
+/// here rather than by `set document` in Typst: a per-document value in the styles would make
+/// every paragraph's layout unique to its document, so a batch could reuse none of it.
+fn describe(doc: &mut PagedDocument, meta: &render::Meta) {
+    let info = doc.info_mut();
+    if info.title.is_none() {
+        info.title = Some(meta.title.as_str().into());
+    }
+    if info.author.is_empty() {
+        info.author = vec![meta.author.as_str().into()];
+    }
+    if info.description.is_none() {
+        info.description = Some(meta.subject.as_str().into());
+    }
+}
+
 /// The longest run of text without a space a document accepts: the PDF writer cannot shape
 /// a "word" of tens of kilobytes, and no real word comes near this.
 pub const MAX_WORD_CHARS: usize = 2000;
 
 /// Every text with a word longer than [`MAX_WORD_CHARS`], refused before typesetting.
 pub fn long_words(plan: &Plan) -> Vec<Diagnostic> {
+    long_words_except(plan, &|_| false)
+}
+
+fn long_words_except(plan: &Plan, known: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (field, t) in crate::lint::texts(plan) {
+        if known(&t.value) {
+            continue;
+        }
         let mut start = None;
         let mut len = 0usize;
         for (i, c) in t
@@ -370,15 +401,61 @@ pub fn build_plan(
     ident: &str,
     file_name: &str,
 ) -> Result<Built, Vec<Diagnostic>> {
-    let mut errors = crate::lint::errors(plan);
-    errors.extend(coverage(engine, plan));
-    errors.extend(long_words(plan));
+    let errors = preflight(engine, plan);
     if !errors.is_empty() {
         return Err(errors);
     }
     let prepared = prepare(plan, settings, ident)?;
     output(engine, &prepared, format, settings, file_name)
         .map_err(|ds| ds.into_iter().map(|d| name_lost_field(plan, d)).collect())
+}
+
+/// Texts that passed every check [`preflight`] makes, remembered for the rest of the run: the
+/// documents of a batch share most of their text (the province's plan), and each check looks
+/// at one text alone, so a text found clean once is clean in every document.
+struct CleanTexts {
+    texts: std::collections::HashSet<String>,
+    bytes: usize,
+}
+
+/// How much text [`CleanTexts`] holds before it starts over.
+const CLEAN_TEXT_BYTES: usize = 32 << 20;
+
+static CLEAN_TEXTS: std::sync::LazyLock<std::sync::Mutex<CleanTexts>> =
+    std::sync::LazyLock::new(|| {
+        std::sync::Mutex::new(CleanTexts {
+            texts: Default::default(),
+            bytes: 0,
+        })
+    });
+
+/// The checks that stop a build before typesetting: lint errors, glyphs the fonts lack, words
+/// too long for a line.
+fn preflight(engine: &Engine, plan: &Plan) -> Vec<Diagnostic> {
+    let known = |v: &str| {
+        CLEAN_TEXTS
+            .lock()
+            .map(|c| c.texts.contains(v))
+            .unwrap_or(false)
+    };
+    let mut errors = crate::lint::errors_except(plan, &known);
+    errors.extend(coverage_except(engine, plan, &known));
+    errors.extend(long_words_except(plan, &known));
+    if errors.is_empty() {
+        if let Ok(mut clean) = CLEAN_TEXTS.lock() {
+            for (_, t) in crate::lint::texts(plan) {
+                if clean.bytes + t.value.len() > CLEAN_TEXT_BYTES {
+                    clean.texts.clear();
+                    clean.bytes = 0;
+                }
+                if !clean.texts.contains(&t.value) {
+                    clean.bytes += t.value.len();
+                    clean.texts.insert(t.value.clone());
+                }
+            }
+        }
+    }
+    errors
 }
 
 /// Points an `off-page` error at the plan field whose text was pushed off the page.

@@ -414,7 +414,14 @@ pub fn load_chain(
             )
             .at(loc.clone())]
         })?;
-        let layer = parse_layer(&file, layouts)?;
+        let layer = match layouts.parsed_layer(&file) {
+            Some(layer) => layer,
+            None => {
+                let layer = parse_layer(&file, layouts)?;
+                layouts.keep_layer(&layer);
+                layer
+            }
+        };
         chain.push(layer);
     }
     chain.reverse();

@@ -86,7 +86,14 @@ impl Fonts {
 pub struct Engine {
     library: std::sync::Arc<LazyHash<Library>>,
     pub fonts: std::sync::Arc<Fonts>,
+    /// The layout library's sources, parsed once per run: every document of a batch imports
+    /// the same `nd30.typ` and `lib.typ`, and an equal `Source` lets Typst reuse their
+    /// evaluation.
+    sources: std::sync::Arc<std::sync::Mutex<Vec<Source>>>,
 }
+
+/// How many parsed layout files an engine keeps (a run uses two or three per layout).
+const SOURCE_CACHE: usize = 32;
 
 impl Default for Engine {
     fn default() -> Self {
@@ -99,7 +106,24 @@ impl Engine {
         Engine {
             library: std::sync::Arc::new(LazyHash::new(Library::builder().build())),
             fonts: std::sync::Arc::new(Fonts::embedded()),
+            sources: Default::default(),
         }
+    }
+
+    /// The parsed source of a layout file, shared with earlier documents of the run.
+    fn source(&self, id: FileId, text: &str) -> Source {
+        let Ok(mut cache) = self.sources.lock() else {
+            return Source::new(id, text.to_string());
+        };
+        if let Some(s) = cache.iter().find(|s| s.id() == id && s.text() == text) {
+            return s.clone();
+        }
+        let source = Source::new(id, text.to_string());
+        if cache.len() >= SOURCE_CACHE {
+            cache.remove(0);
+        }
+        cache.push(source.clone());
+        source
     }
 }
 
@@ -284,13 +308,13 @@ pub fn compile_now(
     let world = DocWorld {
         engine,
         main: Source::new(*MAIN_ID, source.to_string()),
-        layout: Source::new(*LAYOUT_ID, layout.to_string()),
+        layout: engine.source(*LAYOUT_ID, layout),
         files: files
             .iter()
             .filter_map(|(name, text)| {
                 let vpath = VirtualPath::new(format!("/layout/{name}")).ok()?;
                 let id = RootedPath::new(VirtualRoot::Project, vpath).intern();
-                Some(Source::new(id, text.clone()))
+                Some(engine.source(id, text))
             })
             .collect(),
         today,
