@@ -227,6 +227,11 @@ impl Job {
 
 /// Whether a file is a batch file (has a `[batch]` table).
 fn is_batch(file: &SourceFile) -> bool {
+    // Most files are plans: without the word (or an escape that could spell it in a quoted
+    // key) the file cannot have the key, and is not parsed a second time here.
+    if !file.text.contains("batch") && !file.text.contains('\\') {
+        return false;
+    }
     toml::from_str::<toml::Table>(&file.text)
         .map(|t| t.contains_key("batch"))
         .unwrap_or(false)

@@ -392,7 +392,9 @@ fn build(a: BuildArgs) -> i32 {
         );
         b
     });
-    let engine = Engine::new();
+    // Kept to the end of the process: freeing the parsed fonts and sources just before exit
+    // would only cost time.
+    let engine: &'static Engine = Box::leak(Box::new(Engine::new()));
     let progress = |o: &Outcome| {
         let line = match (&o.result, &o.out) {
             (Ok(()), Some(out)) => format!("built {} → {}", o.label, display_path(out)),
@@ -408,7 +410,7 @@ fn build(a: BuildArgs) -> i32 {
             None => {}
         }
     };
-    let outcomes = batch::run(&engine, jobs, &settings, format, threads, &progress);
+    let outcomes = batch::run(engine, jobs, &settings, format, threads, &progress);
     drop(lock);
     if let (true, Some(dir)) = (created, lock_dir) {
         // A folder this run created and left empty (every document failed) goes again.

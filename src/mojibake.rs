@@ -147,7 +147,18 @@ fn cp1252_punct(c: char) -> bool {
 }
 
 fn tcvn3_char(c: char) -> Option<char> {
-    TCVN3.iter().find(|(k, _)| *k == c).map(|(_, v)| *v)
+    // Every TCVN3 code is one byte (0xA1–0xFE): a table by code, not a search per character
+    // (the linter asks for every character of every text).
+    static BY_CODE: std::sync::LazyLock<[Option<char>; 256]> = std::sync::LazyLock::new(|| {
+        let mut t = [None; 256];
+        for (k, v) in TCVN3 {
+            if let Some(slot) = t.get_mut(*k as usize) {
+                *slot = Some(*v);
+            }
+        }
+        t
+    });
+    BY_CODE.get(c as usize).copied().flatten()
 }
 
 /// Decodes text typed in TCVN3 and pasted as Unicode: `C«ng v¨n sè` → `Công văn số`.
@@ -377,7 +388,10 @@ pub fn encode_vni(s: &str) -> String {
 /// Characters that belong to words in legacy text although Unicode calls them symbols
 /// (`µ` à, `¸` á, `·` ã, `¨` ă, `«` ô, soft hyphen ư, `®` đ, `§` Đ …).
 fn word_char(c: char) -> bool {
-    c.is_alphabetic() || tcvn3_char(c).is_some()
+    // The Vietnamese letters first: Unicode's general lookup is slow outside ASCII.
+    let latin_letter =
+        matches!(c, '\u{C0}'..='\u{24F}' | '\u{1E00}'..='\u{1EFF}') && !matches!(c, '×' | '÷');
+    latin_letter || c.is_alphabetic() || tcvn3_char(c).is_some()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -421,19 +435,46 @@ fn word_status(w: &str, kind: Kind) -> Status {
     }
 }
 
+/// How many judged words [`judged`] keeps per thread before it starts over.
+const JUDGED_WORDS: usize = 50_000;
+
+/// [`word_status`], remembered: Vietnamese repeats its syllables ("của", "các", "và") within
+/// a text, across the texts of a plan and across the documents of a batch.
+fn judged(w: &str, kind: Kind) -> Status {
+    type Judged = [std::collections::HashMap<Box<str>, Status>; 2];
+    thread_local! {
+        static JUDGED: std::cell::RefCell<Judged> = Default::default();
+    }
+    let k = match kind {
+        Kind::Tcvn3 => 0,
+        Kind::Vni => 1,
+    };
+    JUDGED.with(|j| {
+        let mut j = j.borrow_mut();
+        let map = &mut j[k];
+        if let Some(s) = map.get(w) {
+            return *s;
+        }
+        let s = word_status(w, kind);
+        if map.len() >= JUDGED_WORDS {
+            map.clear();
+        }
+        map.insert(w.into(), s);
+        s
+    })
+}
+
 /// The runs of one encoding: (byte range, number of trigger words).
 fn runs(text: &str, kind: Kind) -> Vec<(Range<usize>, usize)> {
     // Tokens: words, and the separators between them (a line break always separates runs).
     let mut tokens: Vec<(Range<usize>, Status, bool)> = Vec::new();
     let mut start = 0;
     let mut cur: Option<bool> = None;
-    // Vietnamese repeats its syllables ("của", "các", "và"): judge each distinct word once.
-    let mut seen: std::collections::HashMap<&str, Status> = std::collections::HashMap::new();
-    let mut push = |tokens: &mut Vec<(Range<usize>, Status, bool)>, r: Range<usize>, word: bool| {
+    let push = |tokens: &mut Vec<(Range<usize>, Status, bool)>, r: Range<usize>, word: bool| {
         let s = &text[r.clone()];
         let status = if word {
-            *seen.entry(s).or_insert_with(|| word_status(s, kind))
-        } else if s.contains('\n') || kind.decode(s).is_none() {
+            judged(s, kind)
+        } else if s.contains('\n') || (!s.is_ascii() && kind.decode(s).is_none()) {
             Status::Stop
         } else {
             Status::Pass

@@ -41,6 +41,9 @@ static LAYOUT_ID: LazyLock<FileId> = LazyLock::new(|| file_id("/nd30.typ"));
 pub struct Fonts {
     book: LazyHash<FontBook>,
     slots: Vec<FontSlot>,
+    /// The regular face's coverage of the Basic Multilingual Plane as a bitset: the glyph
+    /// check asks for every character of every text.
+    bmp: OnceLock<Vec<u64>>,
 }
 
 /// One face: its file's bytes, its index in the file, and the parsed font once needed.
@@ -59,6 +62,7 @@ impl Fonts {
         Fonts {
             book: LazyHash::new(book),
             slots,
+            bmp: OnceLock::new(),
         }
     }
 
@@ -74,9 +78,21 @@ impl Fonts {
 
     /// Whether the embedded fonts can draw `c` (checked on the regular face).
     pub fn covers(&self, c: char) -> bool {
-        self.font(0)
-            .map(|f| f.info().coverage.contains(c as u32))
-            .unwrap_or(false)
+        let Some(font) = self.font(0) else {
+            return false;
+        };
+        let c = c as u32;
+        if c > 0xFFFF {
+            return font.info().coverage.contains(c);
+        }
+        let bmp = self.bmp.get_or_init(|| {
+            let mut bits = vec![0u64; 0x10000 / 64];
+            for cp in font.info().coverage.iter().filter(|cp| *cp <= 0xFFFF) {
+                bits[cp as usize / 64] |= 1 << (cp % 64);
+            }
+            bits
+        });
+        bmp[c as usize / 64] & (1 << (c % 64)) != 0
     }
 }
 
