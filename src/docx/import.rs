@@ -208,6 +208,7 @@ pub fn parse_document(xml: &str) -> Result<Vec<Item>, Diagnostic> {
     let mut tags: Vec<Option<String>> = Vec::new();
     let mut in_sdtpr = false;
     let mut bookmarks: BTreeMap<String, String> = BTreeMap::new();
+    let mut inline: Vec<(String, String)> = Vec::new();
     let mut depth = 0usize;
     let mut grids: Vec<Vec<u32>> = Vec::new();
     loop {
@@ -262,6 +263,7 @@ pub fn parse_document(xml: &str) -> Result<Vec<Item>, Diagnostic> {
                         tags: &mut tags,
                         in_sdtpr: &mut in_sdtpr,
                         bookmarks: &mut bookmarks,
+                        inline: &mut inline,
                         grids: &mut grids,
                     },
                 );
@@ -282,6 +284,7 @@ pub fn parse_document(xml: &str) -> Result<Vec<Item>, Diagnostic> {
                         tags: &mut tags,
                         in_sdtpr: &mut in_sdtpr,
                         bookmarks: &mut bookmarks,
+                        inline: &mut inline,
                         grids: &mut grids,
                     },
                 );
@@ -412,6 +415,8 @@ struct State<'a> {
     tags: &'a mut Vec<Option<String>>,
     in_sdtpr: &'a mut bool,
     bookmarks: &'a mut BTreeMap<String, String>,
+    /// Open `vbf<n>_<path>` bookmarks around layout fields: (id, field path).
+    inline: &'a mut Vec<(String, String)>,
     grids: &'a mut Vec<Vec<u32>>,
 }
 
@@ -483,8 +488,11 @@ fn start(e: &BytesStart, empty: bool, s: &mut State) {
             }
         }
         b"r" if s.para.is_some() && !empty => {
+            // The content control's tag, else the field bookmark's (a re-save by
+            // LibreOffice 7.4 keeps the bookmark but drops the tag).
+            let tag = s.tags.iter().rev().flatten().next().cloned();
             *s.run = Some(Run {
-                tag: s.tags.iter().rev().flatten().next().cloned(),
+                tag: tag.or_else(|| s.inline.last().map(|(_, t)| t.clone())),
                 ..Run::default()
             });
         }
@@ -530,13 +538,36 @@ fn start(e: &BytesStart, empty: bool, s: &mut State) {
         }
         b"bookmarkStart" => {
             if let (Some(id), Some(n)) = (attr(e, b"id"), attr(e, b"name")) {
-                if n.starts_with("vb_") && s.tables.is_empty() {
+                if let Some(path) = field_bookmark(&n) {
+                    s.inline.push((id, path));
+                } else if n.starts_with("vb_") && s.tables.is_empty() {
                     s.bookmarks.insert(id, n.clone());
                     s.out.push(Item::Start(n));
                 }
             }
         }
         b"bookmarkEnd" => {
+            if let Some(id) = attr(e, b"id") {
+                if let Some(k) = s.inline.iter().position(|(i, _)| *i == id) {
+                    let (_, path) = s.inline.remove(k);
+                    // A field with no run of its own left (an empty value, such as the flag
+                    // `confirmation`, whose empty run a re-save drops or restyles) is still
+                    // a field.
+                    let own = |r: &Run| {
+                        r.tag.as_ref() == Some(&path)
+                            && !matches!(
+                                r.rstyle.as_deref(),
+                                Some("VBFixed" | "VBLabel" | "VBBlank")
+                            )
+                    };
+                    if let Some(p) = s.para.as_mut().filter(|p| !p.runs.iter().any(own)) {
+                        p.runs.push(Run {
+                            tag: Some(path),
+                            ..Run::default()
+                        });
+                    }
+                }
+            }
             if let Some(n) = attr(e, b"id").and_then(|id| s.bookmarks.remove(&id)) {
                 // A paragraph being read belongs before the end.
                 if let Some(p) = s.para.take() {
@@ -1883,6 +1914,16 @@ impl Draft {
     fn levels_seen(&mut self, k: usize, label: Option<&str>) {
         levels_seen(&mut self.levels, k, label);
     }
+}
+
+/// The field path of a layout field's bookmark `vbf<n>_<path>` (`.` written `__`).
+fn field_bookmark(name: &str) -> Option<String> {
+    let rest = name.strip_prefix("vbf")?;
+    let (n, path) = rest.split_once('_')?;
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) || path.is_empty() {
+        return None;
+    }
+    Some(path.replace("__", "."))
 }
 
 fn bookmark_key(name: &str) -> String {
