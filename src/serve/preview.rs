@@ -33,6 +33,9 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     /// How many pages had to be rendered to SVG (the others were unchanged).
     pub rendered: usize,
+    /// Milliseconds spent in each step (`load`, `lint`, `typeset`, `svg`), for the
+    /// `Server-Timing` header the browser test reads.
+    pub timing: Vec<(&'static str, f64)>,
 }
 
 pub struct Preview {
@@ -56,6 +59,13 @@ impl Preview {
     /// Compiles `text` as if it were the file at `path` (its `extends` resolved from there).
     pub fn update(&mut self, path: &Path, text: &str) -> Outcome {
         let mut out = Outcome::default();
+        let mut clock = std::time::Instant::now();
+        let mut lap = |out: &mut Outcome, step: &'static str| {
+            let now = std::time::Instant::now();
+            out.timing
+                .push((step, now.duration_since(clock).as_secs_f64() * 1000.0));
+            clock = now;
+        };
         let fail = |out: &mut Outcome, ds: Vec<Diagnostic>, text: &str| {
             out.findings
                 .extend(ds.iter().map(|d| finding(d, path, text)));
@@ -67,10 +77,12 @@ impl Preview {
                 return out;
             }
         };
+        lap(&mut out, "load");
         let mut errors = crate::lint::lint(&plan);
         errors.extend(pipeline::coverage(&self.engine, &plan));
         errors.extend(pipeline::long_words(&plan));
         fail(&mut out, errors.clone(), text);
+        lap(&mut out, "lint");
         if errors.iter().any(Diagnostic::is_error) {
             return out;
         }
@@ -83,6 +95,7 @@ impl Preview {
                 return out;
             }
         };
+        lap(&mut out, "typeset");
         let mut ids = Vec::new();
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
         for page in doc.pages() {
@@ -92,7 +105,10 @@ impl Preview {
             let id = match self.frames.get(&frame) {
                 Some(id) if store.contains_key(id) => id.clone(),
                 _ => {
-                    let svg = typst_svg::svg(page, &typst_svg::SvgOptions::default());
+                    let svg = super::svg::compact(&typst_svg::svg(
+                        page,
+                        &typst_svg::SvgOptions::default(),
+                    ));
                     out.rendered += 1;
                     let id = format!("{:032x}", typst::utils::hash128(&svg));
                     store.entry(id.clone()).or_insert_with(|| svg.into());
@@ -109,6 +125,8 @@ impl Preview {
         if store.len() > 400 {
             store.retain(|k, _| ids.contains(k));
         }
+        drop(store);
+        lap(&mut out, "svg");
         out.pages = Some(ids);
         out
     }
@@ -123,22 +141,21 @@ impl Preview {
         Ok(plan)
     }
 
-    /// The PDF of `text`: the bytes `vanban build` writes for the same file.
-    pub fn pdf(&self, path: &Path, text: &str) -> Result<Vec<u8>, Vec<Diagnostic>> {
+    /// The PDF or DOCX of `text`: the bytes `vanban build [--format docx]` writes for the same
+    /// file (the same library call as the CLI's, `pipeline::build_plan`).
+    pub fn export(
+        &self,
+        path: &Path,
+        text: &str,
+        format: crate::export::Format,
+    ) -> Result<Vec<u8>, Vec<Diagnostic>> {
         let plan = self.load(path, text)?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        pipeline::build_plan(
-            &self.engine,
-            &plan,
-            &self.settings,
-            crate::export::Format::Pdf,
-            &name,
-            &name,
-        )
-        .map(|b| b.bytes)
+        pipeline::build_plan(&self.engine, &plan, &self.settings, format, &name, &name)
+            .map(|b| b.bytes)
     }
 }
 
