@@ -7,16 +7,18 @@
 //! for the compacted one). [`compact`] writes each run of text as one `<path>`: the glyph
 //! outlines of the run placed where the `<use>`s put them. The outlines are typst-svg's own;
 //! their coordinates are written as whole thousandths of a point (0.35 µm, far below a pixel at
-//! any zoom), every point within 0.0005 pt of typst-svg's (the rounding error is carried, not
-//! accumulated).
+//! any zoom), every point within 0.001 pt of typst-svg's (the rounding error is carried along
+//! an outline, not accumulated).
 //! Anything not of that shape (strokes on text, gradients, image glyphs) is left as it is.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
-/// One glyph outline: typst-svg writes `M 0 0` and then relative commands only.
+/// One glyph outline: typst-svg writes `M 0 0` and then relative commands only. Kept as those
+/// commands in whole thousandths of a point, written once a glyph: each use of the glyph then
+/// costs a copy and its `M x y`.
 struct Outline {
-    cmds: Vec<(u8, Vec<f64>)>,
+    rel: String,
 }
 
 impl Outline {
@@ -61,23 +63,24 @@ impl Outline {
             _ => 0,
         };
         // SVG lets a command repeat its arguments; typst-svg writes one set a command.
-        cmds.iter()
-            .all(|(c, a)| a.len() == arity(*c))
-            .then_some(Outline { cmds })
+        if !cmds.iter().all(|(c, a)| a.len() == arity(*c)) {
+            return None;
+        }
+        Some(Outline {
+            rel: Self::milli(&cmds),
+        })
     }
 
-    /// Appends the outline with its origin at (x, y), in thousandths of a point with the
-    /// rounding error carried from point to point.
-    fn write(&self, out: &mut String, x: f64, y: f64) {
+    /// The commands in thousandths of a point, from an origin at (0, 0), with the rounding
+    /// error carried from point to point: every point within 0.0005 pt of the exact one.
+    fn milli(cmds: &[(u8, Vec<f64>)]) -> String {
         let milli = |v: f64| (v * 1000.0).round() as i64;
+        let mut out = String::new();
         // The exact current point, the written (rounded) one, and the subpath's start of both.
-        let (mut px, mut py) = (x, y);
-        let (mut rx, mut ry) = (milli(x), milli(y));
+        let (mut px, mut py) = (0.0, 0.0);
+        let (mut rx, mut ry) = (0i64, 0i64);
         let (mut sx, mut sy, mut srx, mut sry) = (px, py, rx, ry);
-        out.push('M');
-        num(out, rx);
-        num(out, ry);
-        for (c, a) in &self.cmds {
+        for (c, a) in cmds {
             let c = *c;
             out.push(c as char);
             // Relative to the current point: each coordinate written as the rounded absolute
@@ -88,28 +91,28 @@ impl Outline {
             };
             match c {
                 b'm' | b'l' => {
-                    pair(out, a[0], a[1]);
+                    pair(&mut out, a[0], a[1]);
                     px += a[0];
                     py += a[1];
                 }
                 b'h' => {
-                    num(out, milli(px + a[0]) - rx);
+                    num(&mut out, milli(px + a[0]) - rx);
                     px += a[0];
                 }
                 b'v' => {
-                    num(out, milli(py + a[0]) - ry);
+                    num(&mut out, milli(py + a[0]) - ry);
                     py += a[0];
                 }
                 b'c' => {
-                    pair(out, a[0], a[1]);
-                    pair(out, a[2], a[3]);
-                    pair(out, a[4], a[5]);
+                    pair(&mut out, a[0], a[1]);
+                    pair(&mut out, a[2], a[3]);
+                    pair(&mut out, a[4], a[5]);
                     px += a[4];
                     py += a[5];
                 }
                 b'q' => {
-                    pair(out, a[0], a[1]);
-                    pair(out, a[2], a[3]);
+                    pair(&mut out, a[0], a[1]);
+                    pair(&mut out, a[2], a[3]);
                     px += a[2];
                     py += a[3];
                 }
@@ -125,6 +128,16 @@ impl Outline {
                 (sx, sy, srx, sry) = (px, py, rx, ry);
             }
         }
+        out
+    }
+
+    /// Appends the outline with its origin at (x, y) rounded to a thousandth of a point (so a
+    /// point is within 0.001 pt of typst-svg's: 0.35 µm, far below a pixel at any zoom).
+    fn write(&self, out: &mut String, x: f64, y: f64) {
+        out.push('M');
+        num(out, (x * 1000.0).round() as i64);
+        num(out, (y * 1000.0).round() as i64);
+        out.push_str(&self.rel);
     }
 }
 
@@ -135,13 +148,28 @@ fn num(out: &mut String, v: i64) {
     if v >= 0 && !out.ends_with(|c: char| c.is_ascii_alphabetic()) {
         out.push(' ');
     }
-    let _ = write!(out, "{v}");
+    if v < 0 {
+        out.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let mut n = v.unsigned_abs();
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for d in &digits[at..] {
+        out.push(*d as char);
+    }
 }
 
-/// The attribute `name="…"` of one tag's text.
-fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
-    let key = format!(" {name}=\"");
-    let at = tag.find(&key)? + key.len();
+/// The value of an attribute of one tag's text; `key` is ` name="` (leading space, quote).
+fn attr<'a>(tag: &'a str, key: &str) -> Option<&'a str> {
+    let at = tag.find(key)? + key.len();
     let len = tag[at..].find('"')?;
     Some(&tag[at..at + len])
 }
@@ -163,7 +191,7 @@ pub fn compact(svg: &str) -> String {
         };
         let sym = &rest[..end];
         rest = &rest[end..];
-        let (Some(id), Some(d)) = (attr(sym, "id"), sym.split("<path d=\"").nth(1)) else {
+        let (Some(id), Some(d)) = (attr(sym, " id=\""), sym.split("<path d=\"").nth(1)) else {
             continue;
         };
         let Some(d) = d.strip_suffix("\"/>") else {
@@ -221,14 +249,20 @@ pub fn compact(svg: &str) -> String {
         let end = d
             .find("</symbol>")
             .map_or(d.len(), |e| e + "</symbol>".len());
-        let keep = attr(&d[..end], "id").is_none_or(|id| used.contains(id));
+        let keep = attr(&d[..end], " id=\"").is_none_or(|id| used.contains(id));
         if keep {
             out.push_str(&d[..end]);
         }
         d = &d[end..];
     }
     out.push_str(d);
-    out.replace("<defs></defs>", "")
+    match out.find("<defs></defs>") {
+        Some(at) => {
+            out.replace_range(at..at + "<defs></defs>".len(), "");
+            out
+        }
+        None => out,
+    }
 }
 
 /// One text run: its glyphs (symbol id, x, y), its one fill, and the bytes it took.
@@ -236,10 +270,7 @@ type Run<'a> = (Vec<(&'a str, f64, f64)>, &'a str, usize);
 
 /// The glyph `<use>`s of one text run up to its `</g>`: (symbol, x, y) each, the one fill, and
 /// the length consumed (through `</g>`). `None` when the group holds anything else.
-fn glyph_run<'a>(
-    s: &'a str,
-    outlines: &HashMap<&str, Outline>,
-) -> Option<Run<'a>> {
+fn glyph_run<'a>(s: &'a str, outlines: &HashMap<&str, Outline>) -> Option<Run<'a>> {
     let mut uses = Vec::new();
     let mut fill: Option<&str> = None;
     let mut at = 0;
@@ -254,13 +285,13 @@ fn glyph_run<'a>(
         let end = t.find("/>")?;
         let tag = &t[..end];
         // Exactly xlink:href, x, y, fill (a plain colour) and fill-rule="nonzero".
-        if tag.matches('=').count() != 5 || attr(tag, "fill-rule") != Some("nonzero") {
+        if tag.matches('=').count() != 5 || attr(tag, " fill-rule=\"") != Some("nonzero") {
             return None;
         }
-        let id = attr(tag, "xlink:href")?.strip_prefix('#')?;
-        let x: f64 = attr(tag, "x")?.parse().ok()?;
-        let y: f64 = attr(tag, "y")?.parse().ok()?;
-        let f = attr(tag, "fill")?;
+        let id = attr(tag, " xlink:href=\"")?.strip_prefix('#')?;
+        let x: f64 = attr(tag, " x=\"")?.parse().ok()?;
+        let y: f64 = attr(tag, " y=\"")?.parse().ok()?;
+        let f = attr(tag, " fill=\"")?;
         if !f.starts_with('#') || fill.is_some_and(|g| g != f) || !outlines.contains_key(id) {
             return None;
         }
@@ -280,7 +311,7 @@ mod tests {
         let c = compact(svg);
         assert_eq!(
             c,
-            "<svg><g transform=\"matrix(1 0 0 -1 10 20)\"><path fill=\"#000000\" transform=\"scale(.001)\" d=\"M0 0m1000 2000l1 0h0ZM5123 0m1001 2000l0 0h1Z\"/></g></svg>"
+            "<svg><g transform=\"matrix(1 0 0 -1 10 20)\"><path fill=\"#000000\" transform=\"scale(.001)\" d=\"M0 0m1000 2000l1 0h0ZM5123 0m1000 2000l1 0h0Z\"/></g></svg>"
         );
     }
 
