@@ -803,6 +803,7 @@ fn apply_form(app: &App, s: &mut Session, form: &[(String, String)]) -> bool {
 
 async fn update(State(app): State<Arc<App>>, Form(form): Posted) -> Response {
     let rel = posted_plan(&form);
+    let begun = std::time::Instant::now();
     let (path, text) = match app.with_session(&rel, |s| {
         apply_form(&app, s, &form);
         (s.path.clone(), s.plan().to_string())
@@ -813,6 +814,7 @@ async fn update(State(app): State<Arc<App>>, Form(form): Posted) -> Response {
     let started = std::time::Instant::now();
     let outcome = app.compile(path, text).await;
     let waited = started.elapsed().as_secs_f64() * 1000.0;
+    let form_ms = started.duration_since(begun).as_secs_f64() * 1000.0;
     let posted = |name: &str| {
         form.iter()
             .find(|(k, _)| k == name)
@@ -834,6 +836,11 @@ async fn update(State(app): State<Arc<App>>, Form(form): Posted) -> Response {
                 .map(|(k, v)| format!("{k};dur={v:.1}"))
                 .collect();
             timing.push(format!("wait;dur={:.1}", (waited - busy).max(0.0)));
+            timing.push(format!("form;dur={form_ms:.1}"));
+            timing.push(format!(
+                "html;dur={:.1}",
+                (begun.elapsed().as_secs_f64() * 1000.0 - form_ms - waited).max(0.0)
+            ));
             (
                 [(
                     header::HeaderName::from_static("server-timing"),

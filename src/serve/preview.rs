@@ -33,7 +33,7 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     /// How many pages had to be rendered to SVG (the others were unchanged).
     pub rendered: usize,
-    /// Milliseconds spent in each step (`load`, `lint`, `typeset`, `svg`), for the
+    /// Milliseconds spent in each step (`load`, `lint`, `prepare`, `typeset`, `svg`), for the
     /// `Server-Timing` header the browser test reads.
     pub timing: Vec<(&'static str, f64)>,
 }
@@ -86,8 +86,9 @@ impl Preview {
         if errors.iter().any(Diagnostic::is_error) {
             return out;
         }
-        let doc = pipeline::prepare(&plan, &self.settings, "preview")
-            .and_then(|p| pipeline::typeset(&self.engine, &p));
+        let prepared = pipeline::prepare(&plan, &self.settings, "preview");
+        lap(&mut out, "prepare");
+        let doc = prepared.and_then(|p| pipeline::typeset(&self.engine, &p));
         let doc = match doc {
             Ok(d) => d,
             Err(ds) => {
