@@ -860,3 +860,40 @@ async fn emptied_keys_are_removed_and_derived_overrides_inherit_again() {
         "{field}"
     );
 }
+
+#[test]
+fn a_superseded_edit_is_given_up_before_typesetting() {
+    let repo = common::repo();
+    let path = repo.join(common::SEED_PLAN);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut preview =
+        vanban::serve::preview::Preview::new(vanban::typeset::Engine::new(), Settings::new(&repo));
+    // A newer edit waiting: no pages are made for this one (its waiters get the newer one's).
+    assert!(preview.update_unless(&path, &text, &|| true).is_none());
+    let o = preview.update_unless(&path, &text, &|| false).unwrap();
+    assert_eq!(o.pages.map(|p| p.len()), Some(6));
+    // A plan that does not load is still reported at once: there is nothing to typeset.
+    let bad = text.replace("title = \"Tổ chức", "title = Tổ chức");
+    let o = preview.update_unless(&path, &bad, &|| true).unwrap();
+    assert!(
+        o.pages.is_none() && o.findings.iter().any(|f| f.error),
+        "{:?}",
+        o.findings
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_poll_and_save_do_not_abort_an_edit_update() {
+    // `hx-sync` is inherited from the form (`this:replace`): without their own, the
+    // once-a-second poll and Lưu would abort an edit's update in flight.
+    let f = fixture();
+    let (_, html) = get(&f.app, "/edit?plan=seed.toml").await;
+    let tag = |needle: &str| {
+        let at = html.find(needle).unwrap();
+        let start = html[..at].rfind('<').unwrap();
+        html[start..at + html[at..].find('>').unwrap()].to_string()
+    };
+    assert!(tag("hx-get=\"/poll").contains("hx-sync=\"this:drop\""));
+    assert!(tag("hx-post=\"/save\"").contains("hx-sync=\"this:drop\""));
+    assert!(tag("hx-post=\"/update\"").contains("hx-sync=\"this:replace\""));
+}

@@ -213,8 +213,12 @@ impl App {
                         slot = w.wake.wait(slot).unwrap_or_else(|e| e.into_inner());
                     }
                 };
-                let outcome = preview.update(&path, &text);
-                w.done.send_replace((gen, Arc::new(outcome)));
+                // A newer edit waiting in the slot supersedes this one: its waiters get the
+                // newer outcome (they wait for any generation at least theirs).
+                let newer = || w.slot.lock().unwrap_or_else(|e| e.into_inner()).is_some();
+                if let Some(outcome) = preview.update_unless(&path, &text, &newer) {
+                    w.done.send_replace((gen, Arc::new(outcome)));
+                }
             })
             .map_err(|e| format!("cannot start the preview thread: {e}"))?;
         let pdf = Preview::new(engine, settings.clone());

@@ -58,6 +58,20 @@ impl Preview {
 
     /// Compiles `text` as if it were the file at `path` (its `extends` resolved from there).
     pub fn update(&mut self, path: &Path, text: &str) -> Outcome {
+        self.update_unless(path, text, &|| false)
+            .unwrap_or_default()
+    }
+
+    /// [`update`](Self::update), given up (`None`) as soon as `superseded` says a newer edit
+    /// is waiting: before typesetting and before rendering pages. While one types, the edit
+    /// before the last one is still compiling when the last arrives; its pages would be
+    /// thrown away, and the last edit waited for them.
+    pub fn update_unless(
+        &mut self,
+        path: &Path,
+        text: &str,
+        superseded: &dyn Fn() -> bool,
+    ) -> Option<Outcome> {
         let mut out = Outcome::default();
         let mut clock = std::time::Instant::now();
         let mut lap = |out: &mut Outcome, step: &'static str| {
@@ -74,7 +88,7 @@ impl Preview {
             Ok(p) => p,
             Err(ds) => {
                 fail(&mut out, ds, text);
-                return out;
+                return Some(out);
             }
         };
         lap(&mut out, "load");
@@ -84,7 +98,10 @@ impl Preview {
         fail(&mut out, errors.clone(), text);
         lap(&mut out, "lint");
         if errors.iter().any(Diagnostic::is_error) {
-            return out;
+            return Some(out);
+        }
+        if superseded() {
+            return None;
         }
         let prepared = pipeline::prepare(&plan, &self.settings, "preview");
         lap(&mut out, "prepare");
@@ -93,10 +110,13 @@ impl Preview {
             Ok(d) => d,
             Err(ds) => {
                 fail(&mut out, ds, text);
-                return out;
+                return Some(out);
             }
         };
         lap(&mut out, "typeset");
+        if superseded() {
+            return None;
+        }
         let mut ids = Vec::new();
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
         for page in doc.pages() {
@@ -129,7 +149,7 @@ impl Preview {
         drop(store);
         lap(&mut out, "svg");
         out.pages = Some(ids);
-        out
+        Some(out)
     }
 
     fn load(&self, path: &Path, text: &str) -> Result<crate::plan::Plan, Vec<Diagnostic>> {

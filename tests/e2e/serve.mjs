@@ -173,7 +173,14 @@ try {
   await date.click();
   await page.keyboard.press('Control+A');
   await page.keyboard.type('2024-13-45');
-  await page.waitForSelector('#d-date p.error[data-code="bad-date"]', { timeout: 30000 });
+  // The finding about the final text (earlier keys gave other ones: "2", "2024-1" …; "2024"
+  // none at all).
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('#d-date p.error[data-code="bad-date"]')]
+      .some((p) => p.textContent.includes('2024-13-45')),
+    null,
+    { timeout: 30000 },
+  );
   const near = await page.evaluate(() => {
     const box = document.querySelector('#d-date');
     return box.closest('.field') === document.querySelector('#f-date').closest('.field');
