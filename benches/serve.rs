@@ -69,4 +69,29 @@ fn main() {
         sorted[sorted.len() - 1],
         rendered
     );
+    // Of that, the page's SVG: typst-svg's, then compacted for the browser
+    // (`vanban::serve::svg::compact`, one path per run of text instead of a <use> per glyph).
+    let settings = Settings::new(&repo);
+    let mut plan = vanban::plan::load(&path, &repo).unwrap();
+    vanban::pipeline::apply_settings(&mut plan, &settings);
+    let prepared = vanban::pipeline::prepare(&plan, &settings, "seed").unwrap();
+    let doc = vanban::pipeline::typeset(&Engine::new(), &prepared).unwrap();
+    let page = &doc.pages()[2];
+    let (mut svg_ms, mut compact_ms) = (Vec::new(), Vec::new());
+    let (mut before, mut after) = (0, 0);
+    for _ in 0..25 {
+        let t = Instant::now();
+        let svg = typst_svg::svg(page, &typst_svg::SvgOptions::default());
+        svg_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        let small = vanban::serve::svg::compact(&svg);
+        compact_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        (before, after) = (svg.len(), small.len());
+    }
+    svg_ms.sort_by(f64::total_cmp);
+    compact_ms.sort_by(f64::total_cmp);
+    println!(
+        "serve: page 3 as SVG: typst-svg {:.1} ms, compacting {:.1} ms (medians of 25); {} → {} bytes",
+        svg_ms[12], compact_ms[12], before, after
+    );
 }

@@ -32,6 +32,9 @@ pub struct Field {
     pub label: String,
     pub kind: FKind,
     pub doc: String,
+    /// A key the plan must have: cleared, it stays as `key = ""` so the error about it shows
+    /// beside it. An optional key the user clears is removed on save ([`strip_cleared`]).
+    pub required: bool,
 }
 
 /// Entries (`[[sections]]`, `[[articles]]`, `[[appendices]]` …) edited as a list.
@@ -193,6 +196,19 @@ pub fn fields(layout: &Layout, types: &[String], doc: &DocumentMut) -> (Vec<Fiel
         label: l.into(),
         kind: k,
         doc: d.into(),
+        // What `vanban check` reports missing when left out (the signer's keys on a layout
+        // that has a signer at all: the form shows them only then).
+        required: matches!(
+            p,
+            "type"
+                | "issuer.name"
+                | "issuer.abbrev"
+                | "issuer.place"
+                | "date"
+                | "signer.title"
+                | "signer.name"
+        ) || (p == "title" && spec.title == Policy::Required)
+            || (p == "addressees" && spec.addressees == Policy::Required),
     };
     let opts = |v: &[&str]| {
         FKind::Select(
@@ -410,6 +426,7 @@ fn layout_fields(
                     label: format!("§ {name}"),
                     kind: FKind::Line,
                     doc: format!("\u{0}{}", s.doc),
+                    required: false,
                 });
                 layout_fields(&format!("{path}."), &s.fields, f, e);
                 f.push(Field {
@@ -417,6 +434,7 @@ fn layout_fields(
                     label: String::new(),
                     kind: FKind::Line,
                     doc: "\u{1}".into(),
+                    required: false,
                 });
                 continue;
             }
@@ -434,6 +452,7 @@ fn layout_fields(
             label: name.clone(),
             kind,
             doc: s.doc.clone(),
+            required: s.required,
         });
     }
 }
@@ -457,6 +476,9 @@ pub fn entry_fields(e: &Entries, n: usize) -> Vec<Field> {
                 label: k.into(),
                 kind,
                 doc: String::new(),
+                // Entries are merged by id and an entry without text prints nothing: the
+                // error stays beside them. A title is optional (an article may have none).
+                required: k != "title",
             });
         }
         if e.landscape {
@@ -465,6 +487,7 @@ pub fn entry_fields(e: &Entries, n: usize) -> Vec<Field> {
                 label: "landscape".into(),
                 kind: FKind::Bool,
                 doc: String::new(),
+                required: false,
             });
         }
     }
@@ -481,12 +504,15 @@ pub fn count(doc: &DocumentMut, path: &str) -> usize {
 }
 
 /// Applies the posted form: only fields whose text differs from the file's are written.
-/// Returns whether anything changed.
+/// A field emptied by the user is written as empty (so retyping it keeps its place and
+/// comments) and its path added to `cleared`; [`strip_cleared`] removes those keys for the
+/// compile and on save. Returns whether anything changed.
 pub fn apply(
     doc: &mut DocumentMut,
     fields: &[Field],
     posted: &[(String, String)],
     basis_list: bool,
+    cleared: &mut std::collections::BTreeSet<String>,
 ) -> bool {
     let mut changed = false;
     for f in fields.iter().filter(|f| !is_marker(f)) {
@@ -501,6 +527,11 @@ pub fn apply(
         if display(old.as_ref(), &f.kind) == new {
             continue;
         }
+        if new.trim().is_empty() && !matches!(f.kind, FKind::Bool | FKind::Number) {
+            cleared.insert(f.path.clone());
+        } else {
+            cleared.remove(&f.path);
+        }
         if old.is_none() && (new.is_empty() || (f.kind == FKind::Bool && new == "false")) {
             continue;
         }
@@ -514,13 +545,41 @@ pub fn apply(
 pub fn entry_op(doc: &mut DocumentMut, path: &str, op: &str, index: usize) -> bool {
     let n = count(doc, path);
     if n == 0 && op == "add" {
+        // The first entry of a list, nested ones included (`attachment.articles`): the tables
+        // on the way are made (`[attachment]`) when the file does not have them.
         let mut aot = ArrayOfTables::new();
         aot.push(new_entry(path, 0));
-        if path.contains('.') {
+        let segs = segments(path);
+        let Some((last, parents)) = segs.split_last() else {
             return false;
+        };
+        let mut item = doc.as_item_mut();
+        for seg in parents {
+            item = match seg.parse::<usize>() {
+                Ok(i) => match item.get_mut(i) {
+                    Some(i) => i,
+                    None => return false,
+                },
+                Err(_) => {
+                    let Some(t) = item.as_table_like_mut() else {
+                        return false;
+                    };
+                    if !t.contains_key(seg) {
+                        let mut nt = Table::new();
+                        nt.set_implicit(true);
+                        t.insert(seg, Item::Table(nt));
+                    }
+                    match t.get_mut(seg) {
+                        Some(i) => i,
+                        None => return false,
+                    }
+                }
+            };
         }
-        doc.insert(path, Item::ArrayOfTables(aot));
-        return true;
+        return match item.as_table_like_mut() {
+            Some(t) => insert_list(t, last, aot),
+            None => false,
+        };
     }
     let Some(item) = get_mut(doc, path) else {
         return false;
@@ -558,6 +617,16 @@ pub fn entry_op(doc: &mut DocumentMut, path: &str, op: &str, index: usize) -> bo
     }
 }
 
+/// Puts a new list under `key` of a table (only where it has none: a key of another kind
+/// is the user's and stays).
+fn insert_list(t: &mut dyn toml_edit::TableLike, key: &str, aot: ArrayOfTables) -> bool {
+    if t.contains_key(key) {
+        return false;
+    }
+    t.insert(key, Item::ArrayOfTables(aot));
+    true
+}
+
 fn reorder<T>(v: &mut Vec<T>, op: &str, i: usize, new: impl FnOnce() -> T) -> bool {
     match op {
         "add" => {
@@ -586,9 +655,46 @@ fn new_entry(path: &str, n: usize) -> Table {
 fn get_mut<'a>(doc: &'a mut DocumentMut, path: &str) -> Option<&'a mut Item> {
     let mut item = doc.as_item_mut();
     for seg in segments(path) {
-        item = item.get_mut(seg)?;
+        // A number is an entry of a list (`sections.2`), anything else a key.
+        item = match seg.parse::<usize>() {
+            Ok(i) => item.get_mut(i)?,
+            Err(_) => item.get_mut(seg)?,
+        };
     }
     Some(item)
+}
+
+/// Removes the key at `path` (`recipients.drafter`, `sections.2.title`); false when absent.
+pub fn remove(doc: &mut DocumentMut, path: &str) -> bool {
+    let Some((parent, key)) = path.rsplit_once('.') else {
+        return doc.remove(path).is_some();
+    };
+    get_mut(doc, parent)
+        .and_then(Item::as_table_like_mut)
+        .is_some_and(|t| t.remove(key).is_some())
+}
+
+/// The plan without the optional keys the user emptied (`cleared`, filled by [`apply`]): what
+/// is compiled, exported and saved. A derived plan's emptied override is removed even when the
+/// key is required, so the value is inherited again; `number = ""` (blank until stamped) and
+/// the required keys of a plan that has no parent to inherit from stay, empty.
+pub fn strip_cleared(
+    doc: &DocumentMut,
+    fields: &[Field],
+    cleared: &std::collections::BTreeSet<String>,
+    inherited: &dyn Fn(&str) -> bool,
+) -> DocumentMut {
+    let mut out = doc.clone();
+    for path in cleared {
+        let Some(f) = fields.iter().find(|f| &f.path == path) else {
+            continue;
+        };
+        let empty = get(&out, path).is_some_and(|i| display(Some(&i), &f.kind).trim().is_empty());
+        if empty && (!f.required || inherited(path)) {
+            remove(&mut out, path);
+        }
+    }
+    out
 }
 
 /// HTML-escapes text for content and attribute values.

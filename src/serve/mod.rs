@@ -8,6 +8,7 @@
 
 pub mod form;
 pub mod preview;
+pub mod svg;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -63,6 +64,32 @@ struct Session {
     /// The plans it extends, nearest first: (file name, document).
     parents: Vec<(String, DocumentMut)>,
     last_pages: Vec<String>,
+    /// Fields the user emptied: their keys are left out of what is compiled and saved
+    /// ([`form::strip_cleared`]), but stay in `doc` while editing so retyping keeps their place.
+    cleared: std::collections::BTreeSet<String>,
+}
+
+impl Session {
+    /// The plan as compiled, exported and saved: `doc` without the keys the user emptied.
+    fn plan(&self) -> DocumentMut {
+        let parents = &self.parents;
+        // A derived plan's key (not one inside a list: entries merge by id) comes back from
+        // its parents when emptied here.
+        let inherited = |path: &str| {
+            !path.split('.').any(|x| x.parse::<usize>().is_ok())
+                && parents.iter().any(|(_, d)| form::get(d, path).is_some())
+        };
+        form::strip_cleared(&self.doc, &self.fields, &self.cleared, &inherited)
+    }
+
+    /// Makes the removals of emptied keys part of `doc` (before a list operation moves the
+    /// fields, and on save).
+    fn settle(&mut self) {
+        if !self.cleared.is_empty() {
+            self.doc = self.plan();
+            self.cleared.clear();
+        }
+    }
 }
 
 /// The compile worker: one job slot, the newest job replaces a waiting one.
@@ -186,8 +213,12 @@ impl App {
                         slot = w.wake.wait(slot).unwrap_or_else(|e| e.into_inner());
                     }
                 };
-                let outcome = preview.update(&path, &text);
-                w.done.send_replace((gen, Arc::new(outcome)));
+                // A newer edit waiting in the slot supersedes this one: its waiters get the
+                // newer outcome (they wait for any generation at least theirs).
+                let newer = || w.slot.lock().unwrap_or_else(|e| e.into_inner()).is_some();
+                if let Some(outcome) = preview.update_unless(&path, &text, &newer) {
+                    w.done.send_replace((gen, Arc::new(outcome)));
+                }
             })
             .map_err(|e| format!("cannot start the preview thread: {e}"))?;
         let pdf = Preview::new(engine, settings.clone());
@@ -255,6 +286,7 @@ impl App {
             mtime,
             fields: Vec::new(),
             last_pages: Vec::new(),
+            cleared: Default::default(),
         };
         s.fields = self.fields(&s).0;
         Ok(s)
@@ -343,6 +375,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/action", post(action))
         .route("/save", post(save))
         .route("/pdf", get(pdf))
+        .route("/docx", get(docx))
         .route("/poll", get(poll))
         .route("/page/{id}", get(page))
         .route(
@@ -467,7 +500,7 @@ async fn edit(State(app): State<Arc<App>>, Query(q): Query<PlanQuery>) -> Respon
         (
             editor_html(&app, &q.plan, s),
             s.path.clone(),
-            s.doc.to_string(),
+            s.plan().to_string(),
         )
     }) {
         Ok(v) => v,
@@ -476,10 +509,11 @@ async fn edit(State(app): State<Arc<App>>, Query(q): Query<PlanQuery>) -> Respon
     let outcome = app.compile(path, text).await;
     // The findings arrive with the form's first update (its `load` trigger).
     let (preview, _) = app
-        .with_session(&q.plan, |s| preview_html(s, &outcome))
+        .with_session(&q.plan, |s| preview_html(s, &outcome, ""))
         .unwrap_or_default();
     let body = format!(
-        "<main><section id=\"editor\">{html}</section><section id=\"preview\" aria-label=\"Xem trước\">{preview}</section></main>"
+        "<main><section id=\"editor\">{html}</section><section id=\"preview\" aria-label=\"Xem trước\">{preview}</section></main>{}",
+        flagged_html(&[], false)
     );
     Html(page_shell(&q.plan, &app.token, &body)).into_response()
 }
@@ -490,13 +524,17 @@ fn editor_html(app: &App, rel: &str, s: &mut Session) -> String {
     s.fields = fields.clone();
     let mut out = String::new();
     let enc = esc(&url_encode(rel));
+    // `hx-sync` is inherited: the form's `this:replace` (a newer edit aborts the request of an
+    // older one) would let the once-a-second poll and Lưu, which sit inside the form, abort an
+    // edit's update, and the preview then missed that edit; they sync on themselves.
     out.push_str(&format!(
-        "<form id=\"plan\" hx-post=\"/update\" hx-trigger=\"load, input delay:30ms, change\" hx-swap=\"none\" hx-include=\"#shown\" hx-sync=\"this:replace\">\
+        "<form id=\"plan\" hx-post=\"/update\" hx-trigger=\"load, input delay:10ms, change\" hx-swap=\"none\" hx-include=\"#shown, #flagged\" hx-sync=\"this:replace\">\
 <input type=\"hidden\" name=\"plan\" value=\"{}\">\
 <div class=\"toolbar\"><strong>{}</strong> \
-<button type=\"button\" id=\"save\" hx-post=\"/save\" hx-target=\"#status\" hx-swap=\"innerHTML\">Lưu</button> \
-<a id=\"pdf\" href=\"/pdf?plan={enc}\" download>Tải PDF</a> <span id=\"status\" role=\"status\"></span>\
-<span hx-get=\"/poll?plan={enc}\" hx-trigger=\"every 1s\" hx-target=\"#status\" hx-swap=\"innerHTML\"></span></div>",
+<button type=\"button\" id=\"save\" hx-post=\"/save\" hx-target=\"#status\" hx-swap=\"innerHTML\" hx-sync=\"this:drop\">Lưu</button> \
+<a id=\"pdf\" href=\"/pdf?plan={enc}\" download>Tải PDF</a> \
+<a id=\"docx\" href=\"/docx?plan={enc}\" download>Tải DOCX</a> <span id=\"status\" role=\"status\"></span>\
+<span hx-get=\"/poll?plan={enc}\" hx-trigger=\"every 1s\" hx-target=\"#status\" hx-swap=\"innerHTML\" hx-sync=\"this:drop\"></span></div>",
         esc(rel),
         esc(rel)
     ));
@@ -532,6 +570,18 @@ fn editor_html(app: &App, rel: &str, s: &mut Session) -> String {
             .any(|p| f.path.starts_with(&format!("{p}.")))
         {
             continue;
+        }
+        // A table's lists (`attachment.articles`) go inside its fieldset, before it closes.
+        if f.doc.starts_with('\u{1}') {
+            for e in entries
+                .iter()
+                .filter(|e| e.path.starts_with(&format!("{}.", f.path)))
+            {
+                if !entries_done.contains(&e.path) {
+                    entries_done.push(e.path.clone());
+                    render_entries(&mut out, e, &s.doc, &fields, parents, &inherit);
+                }
+            }
         }
         form::render_field(&mut out, f, &s.doc, &inherit);
     }
@@ -598,8 +648,11 @@ fn render_entries(
     out.push_str("</fieldset>");
 }
 
-/// The preview pages (or the last good ones) and, out of band, every field's findings.
-fn preview_html(s: &mut Session, o: &Outcome) -> (String, String) {
+/// The preview pages (or the last good ones) and, out of band, the findings of the fields.
+/// Only the boxes that show findings now or did before (`flagged`, the ids the browser sends
+/// back from `#flagged`) are sent: swapping all ~60 boxes on every keystroke cost the browser
+/// more than the change itself.
+fn preview_html(s: &mut Session, o: &Outcome, flagged: &str) -> (String, String) {
     let mut out = String::new();
     if let Some(p) = &o.pages {
         s.last_pages = p.clone();
@@ -632,18 +685,24 @@ fn preview_html(s: &mut Session, o: &Outcome) -> (String, String) {
         .collect();
     ids.push("general".into());
     ids.dedup();
+    let before: Vec<&str> = flagged.split(',').filter(|x| !x.is_empty()).collect();
+    let mut now = Vec::new();
     for p in ids {
         let list = by_field.get(&p).map(Vec::as_slice).unwrap_or(&[]);
+        let id = html_id(&p);
+        if list.is_empty() && !before.contains(&id.as_str()) {
+            continue;
+        }
+        if !list.is_empty() {
+            now.push(id.clone());
+        }
         let cls = if p == "general" {
             "diag general"
         } else {
             "diag"
         };
         let attr = " hx-swap-oob=\"true\"";
-        out.push_str(&format!(
-            "<div class=\"{cls}\" id=\"d-{}\"{attr}>",
-            html_id(&p)
-        ));
+        out.push_str(&format!("<div class=\"{cls}\" id=\"d-{id}\"{attr}>"));
         for f in list {
             out.push_str(&format!(
                 "<p class=\"{}\" data-code=\"{}\"><b>{}[{}]</b> {}{}{}</p>",
@@ -664,7 +723,17 @@ fn preview_html(s: &mut Session, o: &Outcome) -> (String, String) {
         }
         out.push_str("</div>");
     }
+    out.push_str(&flagged_html(&now, true));
     (pages, out)
+}
+
+/// The field ids whose boxes show findings, sent back with every update (`hx-include`).
+fn flagged_html(ids: &[String], oob: bool) -> String {
+    format!(
+        "<input type=\"hidden\" id=\"flagged\" name=\"_flagged\" value=\"{}\"{}>",
+        esc(&ids.join(",")),
+        if oob { " hx-swap-oob=\"true\"" } else { "" }
+    )
 }
 
 fn stale_html(stale: bool, oob: bool) -> String {
@@ -733,26 +802,58 @@ fn apply_form(app: &App, s: &mut Session, form: &[(String, String)]) -> bool {
     let basis_list = app
         .layout_for(s)
         .is_some_and(|l| l.spec.basis == crate::layout::BasisPolicy::List);
-    form::apply(&mut s.doc, &s.fields, form, basis_list)
+    form::apply(&mut s.doc, &s.fields, form, basis_list, &mut s.cleared)
 }
 
 async fn update(State(app): State<Arc<App>>, Form(form): Posted) -> Response {
     let rel = posted_plan(&form);
+    let begun = std::time::Instant::now();
     let (path, text) = match app.with_session(&rel, |s| {
         apply_form(&app, s, &form);
-        (s.path.clone(), s.doc.to_string())
+        (s.path.clone(), s.plan().to_string())
     }) {
         Ok(v) => v,
         Err(r) => return r,
     };
+    let started = std::time::Instant::now();
     let outcome = app.compile(path, text).await;
-    let shown = form
-        .iter()
-        .find(|(k, _)| k == "shown")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("");
-    match app.with_session(&rel, |s| preview_html(s, &outcome)) {
-        Ok((pages, diags)) => Html(page_swaps(shown, &outcome, &pages) + &diags).into_response(),
+    let waited = started.elapsed().as_secs_f64() * 1000.0;
+    let form_ms = started.duration_since(begun).as_secs_f64() * 1000.0;
+    let posted = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    let html = app.with_session(&rel, |s| {
+        let (pages, diags) = preview_html(s, &outcome, posted("_flagged"));
+        page_swaps(posted("shown"), &outcome, &pages) + &diags
+    });
+    match html {
+        Ok(html) => {
+            // The steps of the compile, and the time this request waited for the worker
+            // (an earlier edit still compiling), for the browser test's breakdown.
+            let busy: f64 = outcome.timing.iter().map(|t| t.1).sum();
+            let mut timing: Vec<String> = outcome
+                .timing
+                .iter()
+                .map(|(k, v)| format!("{k};dur={v:.1}"))
+                .collect();
+            timing.push(format!("wait;dur={:.1}", (waited - busy).max(0.0)));
+            timing.push(format!("form;dur={form_ms:.1}"));
+            timing.push(format!(
+                "html;dur={:.1}",
+                (begun.elapsed().as_secs_f64() * 1000.0 - form_ms - waited).max(0.0)
+            ));
+            (
+                [(
+                    header::HeaderName::from_static("server-timing"),
+                    timing.join(", "),
+                )],
+                Html(html),
+            )
+                .into_response()
+        }
         Err(r) => r,
     }
 }
@@ -771,16 +872,9 @@ async fn action(State(app): State<Arc<App>>, Form(form): Posted) -> Response {
     let index: usize = get("index").parse().unwrap_or(0);
     let (html, path, text) = match app.with_session(&rel, |s| {
         apply_form(&app, s, &form);
-        if op != "retype"
-            && (list == "sections"
-                || s.fields.iter().any(|f| {
-                    f.path.starts_with(&format!("{list}."))
-                        || list == "appendices"
-                        || app
-                            .layout_for(s)
-                            .is_some_and(|l| l.spec.fields.contains_key(&list))
-                }))
-        {
+        s.settle();
+        // Only the lists the form offers for this plan's layout, nested ones included.
+        if op != "retype" && app.fields(s).1.iter().any(|e| e.path == list) {
             form::entry_op(&mut s.doc, &list, &op, index);
         }
         (
@@ -794,7 +888,7 @@ async fn action(State(app): State<Arc<App>>, Form(form): Posted) -> Response {
     };
     let outcome = app.compile(path, text).await;
     let (pages, diags) = app
-        .with_session(&rel, |s| preview_html(s, &outcome))
+        .with_session(&rel, |s| preview_html(s, &outcome, ""))
         .unwrap_or_default();
     // The form replaces #editor; the pages go to #preview out of band.
     Html(format!(
@@ -807,6 +901,7 @@ async fn save(State(app): State<Arc<App>>, Form(form): Posted) -> Response {
     let rel = posted_plan(&form);
     let r = app.with_session(&rel, |s| {
         apply_form(&app, s, &form);
+        s.settle();
         let text = crate::vietnamese::nfc(&s.doc.to_string());
         match crate::export::write_atomic(&s.path, text.as_bytes()) {
             Ok(()) => {
@@ -841,6 +936,7 @@ async fn poll(State(app): State<Arc<App>>, Query(q): Query<PlanQuery>) -> Respon
         }
         s.doc = doc;
         s.disk = text;
+        s.cleared.clear();
         Some(true)
     });
     match r {
@@ -855,8 +951,18 @@ async fn poll(State(app): State<Arc<App>>, Query(q): Query<PlanQuery>) -> Respon
     }
 }
 
+/// Tải PDF: the bytes `vanban build` writes for the form's current text.
 async fn pdf(State(app): State<Arc<App>>, Query(q): Query<PlanQuery>) -> Response {
-    let (path, text) = match app.with_session(&q.plan, |s| (s.path.clone(), s.doc.to_string())) {
+    download(app, q, crate::export::Format::Pdf).await
+}
+
+/// Tải DOCX: the bytes `vanban build --format docx` writes for the form's current text.
+async fn docx(State(app): State<Arc<App>>, Query(q): Query<PlanQuery>) -> Response {
+    download(app, q, crate::export::Format::Docx).await
+}
+
+async fn download(app: Arc<App>, q: PlanQuery, format: crate::export::Format) -> Response {
+    let (path, text) = match app.with_session(&q.plan, |s| (s.path.clone(), s.plan().to_string())) {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -865,23 +971,33 @@ async fn pdf(State(app): State<Arc<App>>, Query(q): Query<PlanQuery>) -> Respons
         app2.pdf
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .pdf(&path, &text)
+            .export(&path, &text, format)
     })
     .await;
+    let mime = match format {
+        crate::export::Format::Docx => {
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        }
+        _ => "application/pdf",
+    };
     let name = Path::new(&q.plan)
-        .with_extension("pdf")
+        .with_extension(format.extension())
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "van-ban.pdf".into());
+        .unwrap_or_else(|| format!("van-ban.{}", format.extension()));
     match r {
         Ok(Ok(bytes)) => (
             [
-                (header::CONTENT_TYPE, "application/pdf".to_string()),
+                (header::CONTENT_TYPE, mime.to_string()),
                 (
                     header::CONTENT_DISPOSITION,
                     format!(
-                        "attachment; filename=\"{}\"",
-                        name.replace(['"', '\\'], "_")
+                        "attachment; filename=\"{}\"; filename*=UTF-8''{}",
+                        name.replace(
+                            |c: char| !c.is_ascii_graphic() || c == '"' || c == '\\',
+                            "_"
+                        ),
+                        url_encode(&name).replace('/', "%2F")
                     ),
                 ),
             ],

@@ -33,6 +33,9 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     /// How many pages had to be rendered to SVG (the others were unchanged).
     pub rendered: usize,
+    /// Milliseconds spent in each step (`load`, `lint`, `prepare`, `typeset`, `svg`), for the
+    /// `Server-Timing` header the browser test reads.
+    pub timing: Vec<(&'static str, f64)>,
 }
 
 pub struct Preview {
@@ -55,7 +58,28 @@ impl Preview {
 
     /// Compiles `text` as if it were the file at `path` (its `extends` resolved from there).
     pub fn update(&mut self, path: &Path, text: &str) -> Outcome {
+        self.update_unless(path, text, &|| false)
+            .unwrap_or_default()
+    }
+
+    /// [`update`](Self::update), given up (`None`) as soon as `superseded` says a newer edit
+    /// is waiting: before typesetting and before rendering pages. While one types, the edit
+    /// before the last one is still compiling when the last arrives; its pages would be
+    /// thrown away, and the last edit waited for them.
+    pub fn update_unless(
+        &mut self,
+        path: &Path,
+        text: &str,
+        superseded: &dyn Fn() -> bool,
+    ) -> Option<Outcome> {
         let mut out = Outcome::default();
+        let mut clock = std::time::Instant::now();
+        let mut lap = |out: &mut Outcome, step: &'static str| {
+            let now = std::time::Instant::now();
+            out.timing
+                .push((step, now.duration_since(clock).as_secs_f64() * 1000.0));
+            clock = now;
+        };
         let fail = |out: &mut Outcome, ds: Vec<Diagnostic>, text: &str| {
             out.findings
                 .extend(ds.iter().map(|d| finding(d, path, text)));
@@ -64,25 +88,35 @@ impl Preview {
             Ok(p) => p,
             Err(ds) => {
                 fail(&mut out, ds, text);
-                return out;
+                return Some(out);
             }
         };
+        lap(&mut out, "load");
         let mut errors = crate::lint::lint(&plan);
         errors.extend(pipeline::coverage(&self.engine, &plan));
         errors.extend(pipeline::long_words(&plan));
         fail(&mut out, errors.clone(), text);
+        lap(&mut out, "lint");
         if errors.iter().any(Diagnostic::is_error) {
-            return out;
+            return Some(out);
         }
-        let doc = pipeline::prepare(&plan, &self.settings, "preview")
-            .and_then(|p| pipeline::typeset(&self.engine, &p));
+        if superseded() {
+            return None;
+        }
+        let prepared = pipeline::prepare(&plan, &self.settings, "preview");
+        lap(&mut out, "prepare");
+        let doc = prepared.and_then(|p| pipeline::typeset(&self.engine, &p));
         let doc = match doc {
             Ok(d) => d,
             Err(ds) => {
                 fail(&mut out, ds, text);
-                return out;
+                return Some(out);
             }
         };
+        lap(&mut out, "typeset");
+        if superseded() {
+            return None;
+        }
         let mut ids = Vec::new();
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
         for page in doc.pages() {
@@ -92,7 +126,10 @@ impl Preview {
             let id = match self.frames.get(&frame) {
                 Some(id) if store.contains_key(id) => id.clone(),
                 _ => {
-                    let svg = typst_svg::svg(page, &typst_svg::SvgOptions::default());
+                    let svg = super::svg::compact(&typst_svg::svg(
+                        page,
+                        &typst_svg::SvgOptions::default(),
+                    ));
                     out.rendered += 1;
                     let id = format!("{:032x}", typst::utils::hash128(&svg));
                     store.entry(id.clone()).or_insert_with(|| svg.into());
@@ -109,8 +146,10 @@ impl Preview {
         if store.len() > 400 {
             store.retain(|k, _| ids.contains(k));
         }
+        drop(store);
+        lap(&mut out, "svg");
         out.pages = Some(ids);
-        out
+        Some(out)
     }
 
     fn load(&self, path: &Path, text: &str) -> Result<crate::plan::Plan, Vec<Diagnostic>> {
@@ -123,22 +162,21 @@ impl Preview {
         Ok(plan)
     }
 
-    /// The PDF of `text`: the bytes `vanban build` writes for the same file.
-    pub fn pdf(&self, path: &Path, text: &str) -> Result<Vec<u8>, Vec<Diagnostic>> {
+    /// The PDF or DOCX of `text`: the bytes `vanban build [--format docx]` writes for the same
+    /// file (the same library call as the CLI's, `pipeline::build_plan`).
+    pub fn export(
+        &self,
+        path: &Path,
+        text: &str,
+        format: crate::export::Format,
+    ) -> Result<Vec<u8>, Vec<Diagnostic>> {
         let plan = self.load(path, text)?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        pipeline::build_plan(
-            &self.engine,
-            &plan,
-            &self.settings,
-            crate::export::Format::Pdf,
-            &name,
-            &name,
-        )
-        .map(|b| b.bytes)
+        pipeline::build_plan(&self.engine, &plan, &self.settings, format, &name, &name)
+            .map(|b| b.bytes)
     }
 }
 
