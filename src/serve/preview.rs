@@ -38,6 +38,9 @@ pub struct Outcome {
     pub timing: Vec<(&'static str, f64)>,
 }
 
+/// How many compiles a memoised result may go unused before it is evicted.
+const PREVIEW_MEMO_AGE: usize = 8;
+
 pub struct Preview {
     engine: Engine,
     settings: Settings,
@@ -114,6 +117,10 @@ impl Preview {
             }
         };
         lap(&mut out, "typeset");
+        // Typst's memo cache keeps what the last edits used (the next keystroke reuses the
+        // layout of every paragraph it did not touch) and drops the rest: a long editing
+        // session must not grow without end.
+        typst::comemo::evict(PREVIEW_MEMO_AGE);
         if superseded() {
             return None;
         }
