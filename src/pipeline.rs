@@ -35,6 +35,9 @@ pub struct Settings {
     pub tone: Option<crate::tone::Style>,
     /// The layouts of the run, read once from the built-ins and the templates folder.
     layouts: std::sync::OnceLock<Result<std::sync::Arc<Layouts>, Diagnostic>>,
+    /// The template environments of the run: each document template is compiled once (and a
+    /// project's file read once), not once per document.
+    envs: std::sync::OnceLock<(minijinja::Environment<'static>, minijinja::Environment<'static>)>,
 }
 
 impl Settings {
@@ -46,6 +49,12 @@ impl Settings {
             })
             .clone()
             .map_err(|d| vec![d])
+    }
+
+    /// (plan-text environment, document-template environment).
+    fn envs(&self) -> &(minijinja::Environment<'static>, minijinja::Environment<'static>) {
+        self.envs
+            .get_or_init(|| (render::text_env(), render::doc_env(self.templates.clone())))
     }
 
     pub fn new(root: impl Into<PathBuf>) -> Settings {
@@ -123,11 +132,10 @@ pub fn apply_settings(plan: &mut Plan, settings: &Settings) {
 
 /// Renders a plan to Typst source.
 pub fn prepare(plan: &Plan, settings: &Settings, ident: &str) -> Result<Prepared, Vec<Diagnostic>> {
-    let text_env = render::text_env();
-    let doc = render::document(plan, &text_env)?;
-    let env = render::doc_env(settings.templates.clone());
+    let (text_env, env) = settings.envs();
+    let doc = render::document(plan, text_env)?;
     let (source, spans) =
-        render::typst_source(&env, &plan.template, &doc, settings.templates.as_deref()).map_err(
+        render::typst_source(env, &plan.template, &doc, settings.templates.as_deref()).map_err(
             |d| {
                 if d.code == "template-not-found" {
                     vec![d.at_opt(plan.template_loc.clone())]
