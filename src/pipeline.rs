@@ -37,8 +37,10 @@ pub struct Settings {
     layouts: std::sync::OnceLock<Result<std::sync::Arc<Layouts>, Diagnostic>>,
     /// The template environments of the run: each document template is compiled once (and a
     /// project's file read once), not once per document.
-    envs: std::sync::OnceLock<(minijinja::Environment<'static>, minijinja::Environment<'static>)>,
+    envs: std::sync::OnceLock<(Env, Env)>,
 }
+
+type Env = minijinja::Environment<'static>;
 
 impl Settings {
     /// The built-in layouts with the project's layout folders applied.
@@ -52,7 +54,7 @@ impl Settings {
     }
 
     /// (plan-text environment, document-template environment).
-    fn envs(&self) -> &(minijinja::Environment<'static>, minijinja::Environment<'static>) {
+    fn envs(&self) -> &(Env, Env) {
         self.envs
             .get_or_init(|| (render::text_env(), render::doc_env(self.templates.clone())))
     }
