@@ -196,21 +196,8 @@ fn local(name: &[u8]) -> &[u8] {
 pub fn parse_document(xml: &str) -> Result<Vec<Item>, Diagnostic> {
     let part = "word/document.xml";
     let mut r = quick_xml::Reader::from_str(xml);
-    let mut out: Vec<Item> = Vec::new();
-    // Tables being read: rows of cells of paragraphs.
-    let mut tables: Vec<Vec<Vec<Vec<Para>>>> = Vec::new();
-    let mut para: Option<Para> = None;
-    let mut run: Option<Run> = None;
-    let mut in_rpr = false;
-    let mut in_ppr = false;
-    let mut in_text = false;
-    let mut skip = 0usize; // inside deleted text, instrText …
-    let mut tags: Vec<Option<String>> = Vec::new();
-    let mut in_sdtpr = false;
-    let mut bookmarks: BTreeMap<String, String> = BTreeMap::new();
-    let mut inline: Vec<(String, String)> = Vec::new();
+    let mut s = State::default();
     let mut depth = 0usize;
-    let mut grids: Vec<Vec<u32>> = Vec::new();
     loop {
         let ev = r.read_event().map_err(|e| {
             bad(
@@ -228,116 +215,64 @@ pub fn parse_document(xml: &str) -> Result<Vec<Item>, Diagnostic> {
                 }
                 break;
             }
-            Event::Start(e) if skip > 0 => {
+            Event::Start(e) if s.skip > 0 => {
                 depth += 1;
-                if matches!(
-                    local(e.name().as_ref()),
-                    b"del"
-                        | b"instrText"
-                        | b"delText"
-                        | b"drawing"
-                        | b"pict"
-                        | b"footnoteReference"
-                ) {
-                    skip += 1;
+                if skipped(local(e.name().as_ref())) {
+                    s.skip += 1;
                 }
             }
-            Event::Empty(_) if skip > 0 => {}
+            Event::Empty(_) if s.skip > 0 => {}
             Event::Start(ref e) => {
                 depth += 1;
                 if depth > 200 {
                     return Err(bad(part, "elements nested more than 200 deep"));
                 }
-                start(
-                    e,
-                    false,
-                    &mut State {
-                        out: &mut out,
-                        tables: &mut tables,
-                        para: &mut para,
-                        run: &mut run,
-                        in_rpr: &mut in_rpr,
-                        in_ppr: &mut in_ppr,
-                        in_text: &mut in_text,
-                        skip: &mut skip,
-                        tags: &mut tags,
-                        in_sdtpr: &mut in_sdtpr,
-                        bookmarks: &mut bookmarks,
-                        inline: &mut inline,
-                        grids: &mut grids,
-                    },
-                );
+                start(e, false, &mut s);
             }
             Event::Empty(ref e) => {
-                start(
-                    e,
-                    true,
-                    &mut State {
-                        out: &mut out,
-                        tables: &mut tables,
-                        para: &mut para,
-                        run: &mut run,
-                        in_rpr: &mut in_rpr,
-                        in_ppr: &mut in_ppr,
-                        in_text: &mut in_text,
-                        skip: &mut skip,
-                        tags: &mut tags,
-                        in_sdtpr: &mut in_sdtpr,
-                        bookmarks: &mut bookmarks,
-                        inline: &mut inline,
-                        grids: &mut grids,
-                    },
-                );
+                start(e, true, &mut s);
             }
             Event::End(ref e) => {
                 depth = depth.saturating_sub(1);
                 let name = local(e.name().as_ref()).to_vec();
-                if skip > 0 {
-                    if matches!(
-                        name.as_slice(),
-                        b"del"
-                            | b"instrText"
-                            | b"delText"
-                            | b"drawing"
-                            | b"pict"
-                            | b"footnoteReference"
-                    ) {
-                        skip -= 1;
+                if s.skip > 0 {
+                    if skipped(&name) {
+                        s.skip -= 1;
                     }
                     continue;
                 }
                 match name.as_slice() {
-                    b"t" => in_text = false,
-                    b"rPr" => in_rpr = false,
-                    b"pPr" => in_ppr = false,
-                    b"sdtPr" => in_sdtpr = false,
+                    b"t" => s.in_text = false,
+                    b"rPr" => s.in_rpr = false,
+                    b"pPr" => s.in_ppr = false,
+                    b"sdtPr" => s.in_sdtpr = false,
                     b"sdt" => {
-                        tags.pop();
+                        s.tags.pop();
                     }
                     b"r" => {
-                        if let (Some(p), Some(x)) = (para.as_mut(), run.take()) {
+                        if let (Some(p), Some(x)) = (s.para.as_mut(), s.run.take()) {
                             p.runs.push(x);
                         }
                     }
                     b"p" => {
-                        if let Some(p) = para.take() {
-                            match tables.last_mut() {
+                        if let Some(p) = s.para.take() {
+                            match s.tables.last_mut() {
                                 Some(t) => {
                                     if let Some(cell) = t.last_mut().and_then(|row| row.last_mut())
                                     {
                                         cell.push(p);
                                     }
                                 }
-                                None => out.push(Item::Para(p)),
+                                None => s.out.push(Item::Para(p)),
                             }
                         }
                     }
                     b"tbl" => {
-                        if tables.len() > 1 {
-                            grids.pop();
+                        if s.tables.len() > 1 {
+                            s.grids.pop();
                         }
-                        if let Some(t) = tables.pop() {
-                            match tables.last_mut() {
+                        if let Some(t) = s.tables.pop() {
+                            match s.tables.last_mut() {
                                 // A table inside a cell: its paragraphs join the cell.
                                 Some(outer) => {
                                     if let Some(cell) =
@@ -350,7 +285,9 @@ pub fn parse_document(xml: &str) -> Result<Vec<Item>, Diagnostic> {
                                         }
                                     }
                                 }
-                                None => out.push(Item::Table(t, grids.pop().unwrap_or_default())),
+                                None => s
+                                    .out
+                                    .push(Item::Table(t, s.grids.pop().unwrap_or_default())),
                             }
                         }
                     }
@@ -358,17 +295,17 @@ pub fn parse_document(xml: &str) -> Result<Vec<Item>, Diagnostic> {
                 }
             }
             Event::Text(t) => {
-                if skip == 0 && in_text {
-                    let s = t
+                if s.skip == 0 && s.in_text {
+                    let text = t
                         .decode()
                         .map_err(|e| bad(part, format!("bad text: {e}")))?;
-                    if let Some(x) = run.as_mut() {
-                        x.text.push_str(&s);
+                    if let Some(x) = s.run.as_mut() {
+                        x.text.push_str(&text);
                     }
                 }
             }
             Event::GeneralRef(g) => {
-                if skip == 0 && in_text {
+                if s.skip == 0 && s.in_text {
                     let name = String::from_utf8_lossy(g.as_ref()).into_owned();
                     let c = match name.as_str() {
                         "amp" => Some('&'),
@@ -382,14 +319,14 @@ pub fn parse_document(xml: &str) -> Result<Vec<Item>, Diagnostic> {
                             .or_else(|| n.strip_prefix('#').and_then(|d| d.parse().ok()))
                             .and_then(char::from_u32),
                     };
-                    if let (Some(c), Some(x)) = (c, run.as_mut()) {
+                    if let (Some(c), Some(x)) = (c, s.run.as_mut()) {
                         x.text.push(c);
                     }
                 }
             }
             Event::CData(t) => {
-                if skip == 0 && in_text {
-                    if let Some(x) = run.as_mut() {
+                if s.skip == 0 && s.in_text {
+                    if let Some(x) = s.run.as_mut() {
                         x.text.push_str(&String::from_utf8_lossy(&t));
                     }
                 }
@@ -397,35 +334,47 @@ pub fn parse_document(xml: &str) -> Result<Vec<Item>, Diagnostic> {
             _ => {}
         }
     }
-    if out.is_empty() {
+    if s.out.is_empty() {
         return Err(bad(part, "has no paragraphs (no w:body text)"));
     }
-    Ok(out)
+    Ok(s.out)
 }
 
-struct State<'a> {
-    out: &'a mut Vec<Item>,
-    tables: &'a mut Vec<Vec<Vec<Vec<Para>>>>,
-    para: &'a mut Option<Para>,
-    run: &'a mut Option<Run>,
-    in_rpr: &'a mut bool,
-    in_ppr: &'a mut bool,
-    in_text: &'a mut bool,
-    skip: &'a mut usize,
-    tags: &'a mut Vec<Option<String>>,
-    in_sdtpr: &'a mut bool,
-    bookmarks: &'a mut BTreeMap<String, String>,
+/// What `parse_document` is in the middle of.
+#[derive(Default)]
+struct State {
+    out: Vec<Item>,
+    /// Tables being read: rows of cells of paragraphs.
+    tables: Vec<Vec<Vec<Vec<Para>>>>,
+    para: Option<Para>,
+    run: Option<Run>,
+    in_rpr: bool,
+    in_ppr: bool,
+    in_text: bool,
+    /// Depth inside deleted text, instrText … (see [`skipped`]).
+    skip: usize,
+    tags: Vec<Option<String>>,
+    in_sdtpr: bool,
+    bookmarks: BTreeMap<String, String>,
     /// Open `vbf<n>_<path>` bookmarks around layout fields: (id, field path).
-    inline: &'a mut Vec<(String, String)>,
-    grids: &'a mut Vec<Vec<u32>>,
+    inline: Vec<(String, String)>,
+    grids: Vec<Vec<u32>>,
+}
+
+/// Elements whose text is not the document's (deletions, field codes, drawings, notes).
+fn skipped(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"del" | b"instrText" | b"delText" | b"drawing" | b"pict" | b"footnoteReference"
+    )
 }
 
 fn start(e: &BytesStart, empty: bool, s: &mut State) {
     let name = local(e.name().as_ref()).to_vec();
     match name.as_slice() {
-        b"del" | b"instrText" | b"delText" | b"drawing" | b"pict" | b"footnoteReference" => {
+        n if skipped(n) => {
             if !empty {
-                *s.skip += 1;
+                s.skip += 1;
             }
         }
         b"tbl" if !empty => {
@@ -437,7 +386,7 @@ fn start(e: &BytesStart, empty: bool, s: &mut State) {
                 g.push(attr(e, b"w").and_then(|w| w.parse().ok()).unwrap_or(0));
             }
         }
-        b"jc" if *s.in_ppr && !*s.in_rpr => {
+        b"jc" if s.in_ppr && !s.in_rpr => {
             if let Some(p) = s.para.as_mut() {
                 p.jc = attr(e, b"val");
             }
@@ -453,7 +402,7 @@ fn start(e: &BytesStart, empty: bool, s: &mut State) {
             }
         }
         b"p" => {
-            *s.para = Some(Para::default());
+            s.para = Some(Para::default());
             if empty {
                 let p = s.para.take().unwrap_or_default();
                 match s.tables.last_mut() {
@@ -466,21 +415,21 @@ fn start(e: &BytesStart, empty: bool, s: &mut State) {
                 }
             }
         }
-        b"pPr" if !empty => *s.in_ppr = true,
-        b"rPr" if !empty => *s.in_rpr = true,
-        b"pStyle" if *s.in_ppr && !*s.in_rpr => {
+        b"pPr" if !empty => s.in_ppr = true,
+        b"rPr" if !empty => s.in_rpr = true,
+        b"pStyle" if s.in_ppr && !s.in_rpr => {
             if let Some(p) = s.para.as_mut() {
                 p.style = attr(e, b"val");
             }
         }
-        b"numId" if *s.in_ppr => {
+        b"numId" if s.in_ppr => {
             if let Some(p) = s.para.as_mut() {
                 let id = attr(e, b"val").unwrap_or_default();
                 let lvl = p.num.as_ref().map(|n| n.1).unwrap_or(0);
                 p.num = Some((id, lvl));
             }
         }
-        b"ilvl" if *s.in_ppr => {
+        b"ilvl" if s.in_ppr => {
             if let Some(p) = s.para.as_mut() {
                 let lvl = attr(e, b"val").and_then(|v| v.parse().ok()).unwrap_or(0);
                 let id = p.num.as_ref().map(|n| n.0.clone()).unwrap_or_default();
@@ -491,28 +440,28 @@ fn start(e: &BytesStart, empty: bool, s: &mut State) {
             // The content control's tag, else the field bookmark's (a re-save by
             // LibreOffice 7.4 keeps the bookmark but drops the tag).
             let tag = s.tags.iter().rev().flatten().next().cloned();
-            *s.run = Some(Run {
+            s.run = Some(Run {
                 tag: tag.or_else(|| s.inline.last().map(|(_, t)| t.clone())),
                 ..Run::default()
             });
         }
-        b"rStyle" if *s.in_rpr => {
+        b"rStyle" if s.in_rpr => {
             if let Some(x) = s.run.as_mut() {
                 x.rstyle = attr(e, b"val");
             }
         }
-        b"b" if *s.in_rpr => {
+        b"b" if s.in_rpr => {
             if let Some(x) = s.run.as_mut() {
                 x.bold = Some(on(e));
             }
         }
-        b"i" if *s.in_rpr => {
+        b"i" if s.in_rpr => {
             if let Some(x) = s.run.as_mut() {
                 x.italic = Some(on(e));
             }
         }
-        b"t" if !empty => *s.in_text = true,
-        b"tab" if !*s.in_ppr => {
+        b"t" if !empty => s.in_text = true,
+        b"tab" if !s.in_ppr => {
             if let Some(x) = s.run.as_mut() {
                 x.text.push(' ');
             }
@@ -530,8 +479,8 @@ fn start(e: &BytesStart, empty: bool, s: &mut State) {
             }
         }
         b"sdt" if !empty => s.tags.push(None),
-        b"sdtPr" if !empty => *s.in_sdtpr = true,
-        b"tag" if *s.in_sdtpr => {
+        b"sdtPr" if !empty => s.in_sdtpr = true,
+        b"tag" if s.in_sdtpr => {
             if let Some(last) = s.tags.last_mut() {
                 *last = attr(e, b"val");
             }
@@ -572,7 +521,7 @@ fn start(e: &BytesStart, empty: bool, s: &mut State) {
                 // A paragraph being read belongs before the end.
                 if let Some(p) = s.para.take() {
                     s.out.push(Item::Para(p.clone()));
-                    *s.para = Some(Para {
+                    s.para = Some(Para {
                         style: Some("__continued".into()),
                         ..Para::default()
                     });
