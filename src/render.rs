@@ -139,40 +139,52 @@ pub fn typst_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// The environment for document templates: the loader serves built-in templates and, when a
-/// project folder is given, same-named files there first (names are checked to stay inside).
-pub fn doc_env(project_templates: Option<PathBuf>) -> Environment<'static> {
+/// An environment for templates that write another language: templates named `*.<ext>`
+/// escape every value through `escape` (a Typst literal, XML text), so plan text stays data.
+/// It has the document-template step limit (a project's template is code the user wrote: a
+/// loop in it must end; the built-in ones take a few thousand steps for a long plan) and the
+/// block-trimming syntax both kinds of template are written in.
+pub fn escaping_env(
+    ext: &'static str,
+    keep_trailing_newline: bool,
+    escape: fn(&mut String, &Value) -> Result<(), minijinja::Error>,
+) -> Environment<'static> {
     let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    // A project's template is code the user wrote: a loop in it must end. The built-in ones
-    // take a few thousand steps for a long plan.
     env.set_fuel(Some(DOC_TEMPLATE_FUEL));
     env.set_syntax(
         minijinja::syntax::SyntaxConfig::builder()
             .trim_blocks(true)
             .lstrip_blocks(true)
-            .keep_trailing_newline(true)
+            .keep_trailing_newline(keep_trailing_newline)
             .build()
             .expect("the built-in syntax configuration is valid"),
     );
-    env.set_auto_escape_callback(|name| {
-        if name.ends_with(".typ") {
-            AutoEscape::Custom("typst".into())
+    let suffix = format!(".{ext}");
+    env.set_auto_escape_callback(move |name| {
+        if name.ends_with(&suffix) {
+            AutoEscape::Custom(ext.into())
         } else {
             AutoEscape::None
         }
     });
-    env.set_formatter(|out, state, value| {
-        if matches!(state.auto_escape(), AutoEscape::Custom(n) if n == "typst") && !value.is_safe()
-        {
+    env.set_formatter(move |out, state, value| {
+        if matches!(state.auto_escape(), AutoEscape::Custom(n) if n == ext) && !value.is_safe() {
             let mut s = String::new();
-            typst_literal(&mut s, value)?;
+            escape(&mut s, value)?;
             out.write_str(&s)
                 .map_err(|e| minijinja::Error::new(ErrorKind::WriteFailure, e.to_string()))
         } else {
             minijinja::escape_formatter(out, state, value)
         }
     });
+    env
+}
+
+/// The environment for document templates: the loader serves built-in templates and, when a
+/// project folder is given, same-named files there first (names are checked to stay inside).
+pub fn doc_env(project_templates: Option<PathBuf>) -> Environment<'static> {
+    let mut env = escaping_env("typ", true, typst_literal);
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
     add_filters(&mut env);
     env.set_loader(move |name| {
         if let Some(dir) = &project_templates {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::LazyLock;
 
 use minijinja::value::Value;
-use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
+use minijinja::{Environment, ErrorKind, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::diag::Diagnostic;
@@ -49,37 +49,14 @@ pub fn text_width(text: &str, size: f64, bold: bool) -> i64 {
 
 /// The environment for Word templates: `.xml` templates escape every value for XML.
 pub fn docx_env(project_templates: Option<PathBuf>) -> Environment<'static> {
-    let mut env = Environment::new();
     // The same step limit as the Typst templates: a project's docx.xml is code too.
-    env.set_fuel(Some(crate::render::DOC_TEMPLATE_FUEL));
+    let mut env = crate::render::escaping_env("xml", false, |out, value| {
+        if !(value.is_none() || value.is_undefined()) {
+            super::escape_xml(out, &value.to_string());
+        }
+        Ok(())
+    });
     env.set_undefined_behavior(UndefinedBehavior::Chainable);
-    env.set_syntax(
-        minijinja::syntax::SyntaxConfig::builder()
-            .trim_blocks(true)
-            .lstrip_blocks(true)
-            .build()
-            .expect("the built-in syntax configuration is valid"),
-    );
-    env.set_auto_escape_callback(|name| {
-        if name.ends_with(".xml") {
-            AutoEscape::Custom("xml".into())
-        } else {
-            AutoEscape::None
-        }
-    });
-    env.set_formatter(|out, state, value| {
-        if matches!(state.auto_escape(), AutoEscape::Custom(n) if n == "xml") && !value.is_safe() {
-            if value.is_none() || value.is_undefined() {
-                return Ok(());
-            }
-            let mut s = String::new();
-            super::escape_xml(&mut s, &value.to_string());
-            out.write_str(&s)
-                .map_err(|e| minijinja::Error::new(ErrorKind::WriteFailure, e.to_string()))
-        } else {
-            minijinja::escape_formatter(out, state, value)
-        }
-    });
     env.add_function("width", |text: Value, size: f64, bold: bool| -> i64 {
         if text.is_none() || text.is_undefined() {
             return 0;
