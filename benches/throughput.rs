@@ -284,25 +284,9 @@ fn main() {
         let mut cpu = Vec::new();
         let mut rss = Vec::new();
         for _ in 0..runs {
-            let mut err = String::new();
-            let s = measure(|| {
-                err = run(
-                    &bin(),
-                    &[
-                        "build",
-                        &dir,
-                        "--root",
-                        "/",
-                        "--out-dir",
-                        &p("d1"),
-                        "-j",
-                        "1",
-                    ],
-                    &[("VANBAN_REPORT_RSS", "1")],
-                );
-            });
+            let (s, mb) = build_folder(&dir, &p("d1"), "1");
             cpu.push(s.cpu * 1e3 / 1000.0);
-            rss.push(peak_rss(&err));
+            rss.push(mb);
         }
         let (c0, c1) = spread(&cpu);
         let (r0, r1) = spread(&rss);
@@ -312,28 +296,24 @@ fn main() {
             median(&rss)
         );
     }
-    let dir = p("derived-2025");
+    let (s, mb) = build_folder(&p("derived-2025"), &p("d2"), "2");
+    println!(
+        "1,000 derived plans, one edition, 2 workers: {:.1} ms wall per document, {:.1} ms CPU, peak RSS {:.0} MB",
+        s.wall * 1e3 / 1000.0,
+        s.cpu * 1e3 / 1000.0,
+        mb
+    );
+}
+
+/// `vanban build DIR -j JOBS`: its time and the peak RSS it reports (MB).
+fn build_folder(dir: &str, out: &str, jobs: &str) -> (Sample, f64) {
     let mut err = String::new();
     let s = measure(|| {
         err = run(
             &bin(),
-            &[
-                "build",
-                &dir,
-                "--root",
-                "/",
-                "--out-dir",
-                &p("d2"),
-                "-j",
-                "2",
-            ],
+            &["build", dir, "--root", "/", "--out-dir", out, "-j", jobs],
             &[("VANBAN_REPORT_RSS", "1")],
         );
     });
-    println!(
-        "1,000 derived plans, one edition, 2 workers: {:.1} ms wall per document, {:.1} ms CPU, peak RSS {:.0} MB",
-        s.wall,
-        s.cpu,
-        peak_rss(&err)
-    );
+    (s, peak_rss(&err))
 }
