@@ -6,26 +6,21 @@
 //! rewrites the file with `VANBAN_UPDATE_HASHES=1` (then review the PDFs it lists).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::{bin, repo, stderr};
 
 fn vanban(args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_vanban"))
+    let out = Command::new(bin())
         .args(args)
         .current_dir(repo())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "vanban {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "vanban {args:?}: {}", stderr(&out));
 }
 
 fn sha256(path: &Path) -> String {
