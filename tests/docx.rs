@@ -104,18 +104,7 @@ fn every_plan_round_trips_through_word() {
                 "{name}: round-trips now; remove it from ROUND_TRIP_KNOWN"
             )),
             (false, Some((_, why))) => eprintln!("{name}: not round-tripping yet: {why}"),
-            (false, None) => {
-                let at = a
-                    .iter()
-                    .zip(&b)
-                    .position(|(x, y)| x != y)
-                    .unwrap_or(a.len().min(b.len()));
-                failed.push(format!(
-                    "{name}: words differ at {at}: {:?} vs {:?}",
-                    &a[at.saturating_sub(3)..(at + 5).min(a.len())],
-                    &b[at.saturating_sub(3)..(at + 5).min(b.len())]
-                ));
-            }
+            (false, None) => failed.push(first_difference(&name, &a, &b)),
         }
     }
     assert!(failed.is_empty(), "{}", failed.join("\n"));
@@ -181,19 +170,24 @@ fn every_plan_round_trips_through_a_libreoffice_resave() {
         let a = words(&pdf_text(&std::fs::read(pdf).unwrap()));
         let b = words(&pdf_text(&std::fs::read(&again).unwrap()));
         if a != b {
-            let at = a
-                .iter()
-                .zip(&b)
-                .position(|(x, y)| x != y)
-                .unwrap_or(a.len().min(b.len()));
-            failed.push(format!(
-                "{name}: words differ at {at}: {:?} vs {:?}",
-                &a[at.saturating_sub(3)..(at + 5).min(a.len())],
-                &b[at.saturating_sub(3)..(at + 5).min(b.len())]
-            ));
+            failed.push(first_difference(name, &a, &b));
         }
     }
     assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+/// Where two word lists part, with a few words of context on each side.
+fn first_difference(name: &str, a: &[String], b: &[String]) -> String {
+    let at = a
+        .iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()));
+    format!(
+        "{name}: words differ at {at}: {:?} vs {:?}",
+        &a[at.saturating_sub(3)..(at + 5).min(a.len())],
+        &b[at.saturating_sub(3)..(at + 5).min(b.len())]
+    )
 }
 
 #[test]
@@ -744,16 +738,7 @@ fn hand_made_ke_hoach_imports_to_a_plan_of_the_same_text() {
         build(&toml, &pdf, "pdf", dir.path());
         let got = words(&pdf_text(&std::fs::read(&pdf).unwrap()));
         if got != want {
-            let at = want
-                .iter()
-                .zip(&got)
-                .position(|(x, y)| x != y)
-                .unwrap_or(want.len().min(got.len()));
-            panic!(
-                "{name}: words differ at {at}: {:?} vs {:?}\n{plan}",
-                &want[at.saturating_sub(3)..(at + 6).min(want.len())],
-                &got[at.saturating_sub(3)..(at + 6).min(got.len())]
-            );
+            panic!("{}\n{plan}", first_difference(name, &want, &got));
         }
     }
 }
