@@ -442,25 +442,29 @@ static CLEAN_TEXTS: std::sync::LazyLock<std::sync::Mutex<CleanTexts>> =
 /// The checks that stop a build before typesetting: lint errors, glyphs the fonts lack, words
 /// too long for a line.
 fn preflight(engine: &Engine, plan: &Plan) -> Vec<Diagnostic> {
-    let known = |v: &str| {
-        CLEAN_TEXTS
-            .lock()
-            .map(|c| c.texts.contains(v))
-            .unwrap_or(false)
+    // The texts not yet found clean, looked up once (one lock, not one per text and check).
+    let fresh: std::collections::HashSet<String> = {
+        let clean = CLEAN_TEXTS.lock().ok();
+        crate::lint::texts(plan)
+            .into_iter()
+            .map(|(_, t)| t.value.clone())
+            .filter(|v| !clean.as_ref().is_some_and(|c| c.texts.contains(v)))
+            .collect()
     };
+    let known = |v: &str| !fresh.contains(v);
     let mut errors = crate::lint::errors_except(plan, &known);
     errors.extend(coverage_except(engine, plan, &known));
     errors.extend(long_words_except(plan, &known));
     if errors.is_empty() {
         if let Ok(mut clean) = CLEAN_TEXTS.lock() {
-            for (_, t) in crate::lint::texts(plan) {
-                if clean.bytes + t.value.len() > CLEAN_TEXT_BYTES {
+            for v in fresh {
+                if clean.bytes + v.len() > CLEAN_TEXT_BYTES {
                     clean.texts.clear();
                     clean.bytes = 0;
                 }
-                if !clean.texts.contains(&t.value) {
-                    clean.bytes += t.value.len();
-                    clean.texts.insert(t.value.clone());
+                let n = v.len();
+                if clean.texts.insert(v) {
+                    clean.bytes += n;
                 }
             }
         }
