@@ -1195,19 +1195,21 @@ pub fn typst_source(
             template_error(&e, &name, project_templates)
         }
     })?;
-    /// Templates see the document's parts by name (`{{ title }}`) and whole (`{{ doc }}`),
-    /// which a layout's `main.typ` hands to its Typst entry function in one literal.
+    tmpl.render_with_spans(template_context(doc))
+        .map_err(|e| template_error(&e, &name, project_templates))
+}
+
+/// What a document template (Typst or Word) sees: the document's parts by name
+/// (`{{ title }}`) and whole (`{{ doc }}`), which a layout's `main.typ` hands to its Typst
+/// entry function in one literal.
+pub fn template_context(doc: &Document) -> Value {
     #[derive(Serialize)]
     struct Ctx<'a> {
         #[serde(flatten)]
         parts: &'a Document,
         doc: &'a Document,
     }
-    tmpl.render_with_spans(Value::from(minijinja::value::Serde(&Ctx {
-        parts: doc,
-        doc,
-    })))
-    .map_err(|e| template_error(&e, &name, project_templates))
+    Value::from(minijinja::value::Serde(&Ctx { parts: doc, doc }))
 }
 
 /// A template error at `file:line:col` when the template is a project file; built-in

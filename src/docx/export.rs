@@ -8,7 +8,6 @@ use std::sync::LazyLock;
 
 use minijinja::value::Value;
 use minijinja::{Environment, ErrorKind, UndefinedBehavior};
-use serde::Serialize;
 
 use crate::diag::Diagnostic;
 use crate::render::Document;
@@ -154,17 +153,8 @@ pub fn body_xml(
             template_diag(&e, &name)
         }
     })?;
-    #[derive(Serialize)]
-    struct Ctx<'a> {
-        #[serde(flatten)]
-        parts: &'a Document,
-        doc: &'a Document,
-    }
-    tmpl.render(Value::from(minijinja::value::Serde(&Ctx {
-        parts: doc,
-        doc,
-    })))
-    .map_err(|e| template_diag(&e, &name))
+    tmpl.render(crate::render::template_context(doc))
+        .map_err(|e| template_diag(&e, &name))
 }
 
 fn template_diag(e: &minijinja::Error, name: &str) -> Diagnostic {
