@@ -103,12 +103,28 @@ pub fn typst_literal(out: &mut String, v: &Value) -> Result<(), minijinja::Error
         ValueKind::Map => {
             out.push('(');
             let mut any = false;
-            for key in v.try_iter()? {
+            let mut pair = |out: &mut String, key: &Value, value: &Value| {
                 any = true;
-                typst_string(out, &key.to_string());
+                match key.as_str() {
+                    Some(k) => typst_string(out, k),
+                    None => typst_string(out, &key.to_string()),
+                }
                 out.push_str(": ");
-                typst_literal(out, &v.get_item(&key)?)?;
+                typst_literal(out, value)?;
                 out.push_str(", ");
+                Ok::<(), minijinja::Error>(())
+            };
+            match v.as_object().and_then(|o| o.try_iter_pairs()) {
+                Some(pairs) => {
+                    for (key, value) in pairs {
+                        pair(out, &key, &value)?;
+                    }
+                }
+                None => {
+                    for key in v.try_iter()? {
+                        pair(out, &key, &v.get_item(&key)?)?;
+                    }
+                }
             }
             if !any {
                 out.push(':');
@@ -121,21 +137,29 @@ pub fn typst_literal(out: &mut String, v: &Value) -> Result<(), minijinja::Error
 }
 
 /// A Typst string literal: only `\`, `"` and control characters need escaping inside one.
+/// Runs of other characters are copied whole (a document's source is mostly such runs).
 pub fn typst_string(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        let esc = match c {
+            '\\' => "\\\\",
+            '"' => "\\\"",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            c if c.is_control() => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if esc.is_empty() {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push_str(esc);
         }
+        start = i + c.len_utf8();
     }
+    out.push_str(&s[start..]);
     out.push('"');
 }
 

@@ -8,11 +8,26 @@ use unicode_normalization::UnicodeNormalization;
 /// Normalises to NFC: text pasted from old Word files or macOS arrives decomposed, and a
 /// decomposed PDF text layer breaks copy, search and comparison with the signed original.
 pub fn nfc(s: &str) -> String {
+    // Almost every plan text is Latin with precomposed Vietnamese letters: those are stable
+    // under NFC by a range test, where Unicode's quick check looks each character up.
+    if s.chars().all(nfc_stable) {
+        return s.to_string();
+    }
     if unicode_normalization::is_nfc_quick(s.chars()) == unicode_normalization::IsNormalized::Yes {
         s.to_string()
     } else {
         s.nfc().collect()
     }
+}
+
+/// Characters that NFC leaves alone wherever they stand: none combines with its neighbours
+/// (canonical combining class 0, NFC quick check Yes). Below U+0300 (Latin-1, Latin
+/// Extended-A/B: ă, đ, ơ, ư), the precomposed Vietnamese letters of U+1EA0–U+1EF9, and the
+/// dashes, quotes and ellipsis of U+2010–U+2027 (U+2000 and U+2001 are not: they decompose).
+fn nfc_stable(c: char) -> bool {
+    c < '\u{300}'
+        || ('\u{1EA0}'..='\u{1EF9}').contains(&c)
+        || ('\u{2010}'..='\u{2027}').contains(&c)
 }
 
 /// Uppercases Vietnamese text. Rust's Unicode tables already map every precomposed letter
@@ -224,6 +239,30 @@ pub fn slug(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The range test may skip NFC only for characters that neither compose with what comes
+    /// before (quick check Yes, not Maybe) nor reorder (combining class 0).
+    #[test]
+    fn nfc_stable_characters_are_left_alone_by_nfc() {
+        use unicode_normalization::char::canonical_combining_class;
+        let stable: Vec<char> = (0..=0x2FFFu32)
+            .filter_map(char::from_u32)
+            .filter(|&c| nfc_stable(c))
+            .collect();
+        assert_eq!(stable.len(), 0x300 + 0x5A + 0x18);
+        for c in stable {
+            assert_eq!(
+                unicode_normalization::is_nfc_quick(std::iter::once(c)),
+                unicode_normalization::IsNormalized::Yes,
+                "U+{:04X}",
+                c as u32
+            );
+            assert_eq!(canonical_combining_class(c), 0, "U+{:04X}", c as u32);
+        }
+        // Text outside the ranges still goes through Unicode's rules.
+        assert_eq!(nfc("Vie\u{0323}\u{0302}t"), "Việt");
+        assert_eq!(nfc("\u{2000}"), "\u{2002}");
+    }
 
     #[test]
     fn decree_examples_of_dates() {

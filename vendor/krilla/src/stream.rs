@@ -345,12 +345,38 @@ fn deflate_encode_memoized(data: &[u8]) -> Vec<u8> {
 }
 
 pub(crate) fn deflate_encode(data: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-
     const COMPRESSION_LEVEL: u8 = 6;
-    let mut e = ZlibEncoder::new(Vec::new(), Compression::new(COMPRESSION_LEVEL as u32));
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
+
+    // vanban patch: one compressor per thread, reset between streams. Setting up a fresh
+    // one allocates and zeroes about 300 KB, which cost more than deflating most streams.
+    // A reset stream is the same as a new one (zlib's deflateReset), so the bytes are too.
+    thread_local! {
+        static COMPRESSOR: std::cell::RefCell<Option<flate2::Compress>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let reused = COMPRESSOR.with(|cell| {
+        let mut slot = cell.try_borrow_mut().ok()?;
+        let c = slot
+            .get_or_insert_with(|| flate2::Compress::new(Compression::new(COMPRESSION_LEVEL as u32), true));
+        c.reset();
+        let mut out = Vec::with_capacity(data.len() + data.len() / 64 + 64);
+        loop {
+            let consumed = c.total_in() as usize;
+            match c.compress_vec(&data[consumed..], &mut out, flate2::FlushCompress::Finish) {
+                Ok(flate2::Status::StreamEnd) => break,
+                Ok(_) => out.reserve(out.capacity().max(1024)),
+                Err(_) => return None,
+            }
+        }
+        out.shrink_to_fit();
+        Some(out)
+    });
+    reused.unwrap_or_else(|| {
+        use std::io::Write;
+        let mut e = ZlibEncoder::new(Vec::new(), Compression::new(COMPRESSION_LEVEL as u32));
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    })
 }
 
 fn hex_encode(data: &[u8]) -> Vec<u8> {
