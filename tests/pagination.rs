@@ -23,12 +23,18 @@
 //!
 //! `cargo test --release --test pagination -- --nocapture` prints the largest gap of every
 //! document; `PAGINATION_OUT=dir` also writes every PDF measured there.
+//!
+//! These documents also guard the speed work, as `tests/golden.rs` does for `plans/`: their
+//! pagination takes every path of the kept end and of the measured paragraphs, and each
+//! PDF's SHA-256 is recorded in `tests/fixtures/pagination-sha256.txt` (a deliberate layout
+//! change rewrites it with `VANBAN_UPDATE_HASHES=1`).
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
 use common::repo;
+use sha2::{Digest, Sha256};
 use vanban::inspect::{Layout, TextRun};
 use vanban::pipeline::{self, Settings};
 use vanban::typeset::Engine;
@@ -62,6 +68,8 @@ struct Doc {
     /// The plan's texts as the generated Typst source carries them, joined: a spaced
     /// hyphen of the running text is found here with its neighbouring words.
     texts: String,
+    /// SHA-256 of the PDF.
+    sha256: String,
 }
 
 fn settings(root: &Path) -> Settings {
@@ -75,13 +83,17 @@ fn build(engine: &Engine, name: String, plan: &vanban::plan::Plan, settings: &Se
     let prepared =
         pipeline::prepare(plan, settings, "test").unwrap_or_else(|d| panic!("{name}: {d:#?}"));
     let doc = pipeline::typeset(engine, &prepared).unwrap_or_else(|d| panic!("{name}: {d:#?}"));
+    let pdf = vanban::export::pdf(&doc, "test", None).unwrap();
     // `PAGINATION_OUT=dir` keeps every PDF measured, to look at.
     if let Some(dir) = std::env::var_os("PAGINATION_OUT") {
         let file = name.replace(['/', ' '], "_").replace(".toml", "") + ".pdf";
-        let pdf = vanban::export::pdf(&doc, "test", None).unwrap();
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(Path::new(&dir).join(file), pdf).unwrap();
+        std::fs::write(Path::new(&dir).join(file), &pdf).unwrap();
     }
+    let sha256 = Sha256::digest(&pdf)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     Doc {
         name,
         layout: Layout::of(&doc),
@@ -91,6 +103,7 @@ fn build(engine: &Engine, name: String, plan: &vanban::plan::Plan, settings: &Se
             .map(|p| p.frame.height().to_pt())
             .collect(),
         texts: string_values(&prepared.source),
+        sha256,
     }
 }
 
@@ -702,6 +715,37 @@ fn every_page_but_the_last_is_full_and_the_signer_never_stands_alone() {
 }
 
 #[test]
+fn every_measured_document_has_its_recorded_bytes() {
+    let file = repo().join("tests/fixtures/pagination-sha256.txt");
+    // Names repeat (a batch row is named by its file): the n-th of a name is `name#n`.
+    let mut built: Vec<(String, String)> = Vec::new();
+    for doc in all_docs() {
+        let n = built
+            .iter()
+            .filter(|(k, _)| k.split('#').next() == Some(&doc.name))
+            .count();
+        built.push((format!("{}#{n}", doc.name), doc.sha256));
+    }
+    built.sort();
+    let text: String = built.iter().map(|(n, h)| format!("{h}  {n}\n")).collect();
+    if std::env::var_os("VANBAN_UPDATE_HASHES").is_some() {
+        std::fs::write(&file, text).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&file).unwrap();
+    let changed: Vec<&str> = text
+        .lines()
+        .filter(|l| !want.lines().any(|w| w == *l))
+        .collect();
+    assert!(
+        changed.is_empty() && text.lines().count() == want.lines().count(),
+        "these PDFs changed bytes (or the set changed): {changed:#?} \
+         (a deliberate layout change: VANBAN_UPDATE_HASHES=1)"
+    );
+    assert!(built.len() >= 90, "only {} documents", built.len());
+}
+
+#[test]
 fn a_document_that_fits_on_one_page_is_one_page() {
     let engine = Engine::new();
     let settings = settings(&repo());
@@ -756,6 +800,7 @@ fn the_hyphen_check_sees_a_line_broken_before_a_spaced_hyphen() {
         layout,
         heights: vec![841.89],
         texts: "Phối hợp với Sở Lao động - Thương binh và Xã hội triển khaiBáo cáo kết quả.".into(),
+        sha256: String::new(),
     };
     let pages = vec![Page::of(&doc, 1)];
     let found = hyphen_breaks(&doc, &pages);
