@@ -597,44 +597,50 @@ pub fn run(
     let next = AtomicUsize::new(0);
     let results: Vec<Mutex<Option<Outcome>>> = (0..jobs.len()).map(|_| Mutex::new(None)).collect();
     let threads = threads.clamp(1, jobs.len().clamp(1, 64));
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            std::thread::Builder::new()
-                .stack_size(64 << 20)
-                .spawn_scoped(scope, || loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(slot) = jobs.get(i) else { break };
-                    let Some(job) = slot.lock().ok().and_then(|mut j| j.take()) else {
-                        continue;
-                    };
-                    let label = job.label.clone();
-                    let out = job.out.clone();
-                    // A panic inside one document (ours, Typst's, lopdf's) must not take the
-                    // other documents down with it.
-                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        build_one(engine, job, settings, format)
-                    }))
-                    .unwrap_or_else(|_| Outcome {
-                        label,
-                        out,
-                        result: Err(vec![Diagnostic::error(
-                            "internal",
-                            "vanban crashed on this document",
-                        )
-                        .hint("please report it with the plan; the other documents were built")]),
-                    });
-                    // A bounded memo cache: what none of the last few documents used is
-                    // dropped, what they share (the layout of a common paragraph, the
-                    // evaluated layout library) stays for the next one.
-                    typst::comemo::evict(memo_age(threads));
-                    progress(&outcome);
-                    if let Ok(mut r) = results[i].lock() {
-                        *r = Some(outcome);
-                    }
-                })
-                .ok();
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::SeqCst);
+        let Some(slot) = jobs.get(i) else { break };
+        let Some(job) = slot.lock().ok().and_then(|mut j| j.take()) else {
+            continue;
+        };
+        let label = job.label.clone();
+        let out = job.out.clone();
+        // A panic inside one document (ours, Typst's, lopdf's) must not take the
+        // other documents down with it.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            build_one(engine, job, settings, format)
+        }))
+        .unwrap_or_else(|_| Outcome {
+            label,
+            out,
+            result: Err(vec![Diagnostic::error(
+                "internal",
+                "vanban crashed on this document",
+            )
+            .hint("please report it with the plan; the other documents were built")]),
+        });
+        // A bounded memo cache: what none of the last few documents used is
+        // dropped, what they share (the layout of a common paragraph, the
+        // evaluated layout library) stays for the next one.
+        typst::comemo::evict(memo_age(threads));
+        progress(&outcome);
+        if let Ok(mut r) = results[i].lock() {
+            *r = Some(outcome);
         }
-    });
+    };
+    if jobs.len() == 1 {
+        // One document: no worker to start (Typst runs on a thread of its own anyway).
+        work();
+    } else {
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                std::thread::Builder::new()
+                    .stack_size(64 << 20)
+                    .spawn_scoped(scope, work)
+                    .ok();
+            }
+        });
+    }
     typst::comemo::evict(0);
     results
         .into_iter()

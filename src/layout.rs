@@ -269,17 +269,26 @@ impl Layouts {
             }
             let name = e.file_name().to_string_lossy().into_owned();
             let spec_path = path.join("layout.toml");
+            let existing = layouts.all.iter().position(|l| l.name == name);
             let spec = if spec_path.is_file() {
                 let text =
                     crate::plan::read_limited(&spec_path).map_err(|d| d.in_file(&spec_path))?;
-                Some(toml::from_str::<LayoutSpec>(&text).map_err(|e| {
-                    let file = crate::diag::SourceFile::new(&spec_path, text.clone());
-                    crate::plan::toml_diag(&file, &e)
-                })?)
+                // A project that carries the built-in layouts (this repository does) has the
+                // same text: its parsed spec is already here.
+                let same = existing.filter(|_| {
+                    builtin_file(&format!("{name}/layout.toml")) == Some(text.as_str())
+                });
+                if let Some(i) = same {
+                    Some(layouts.all[i].spec.clone())
+                } else {
+                    Some(toml::from_str::<LayoutSpec>(&text).map_err(|e| {
+                        let file = crate::diag::SourceFile::new(&spec_path, text.clone());
+                        crate::plan::toml_diag(&file, &e)
+                    })?)
+                }
             } else {
                 None
             };
-            let existing = layouts.all.iter().position(|l| l.name == name);
             match (spec, existing) {
                 (Some(spec), Some(i)) => {
                     layouts.all[i] = Arc::new(Layout {

@@ -156,8 +156,7 @@ pub fn errors(plan: &Plan) -> Vec<Diagnostic> {
 /// [`errors`] over the texts `known` does not vouch for (texts a batch already found clean:
 /// every rule here looks at one text alone).
 pub fn errors_except(plan: &Plan, known: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
-    let mut fields = fields(plan);
-    fields.retain(|f| !known(&f.text.value));
+    let fields = fields_where(plan, &|t| !known(t));
     let mut out = Vec::new();
     unfilled(&fields, &mut out);
     let garbled = mojibake_rule(&fields, &mut out);
@@ -215,13 +214,21 @@ impl Field {
 }
 
 fn fields(plan: &Plan) -> Vec<Field> {
+    fields_where(plan, &|_| true)
+}
+
+/// The fields whose text `wanted` picks. Every item is still located, in order, so that
+/// equal items keep their own places.
+fn fields_where(plan: &Plan, wanted: &dyn Fn(&str) -> bool) -> Vec<Field> {
     let mut cursors = HashMap::new();
     texts(plan)
         .into_iter()
-        .map(|(name, t)| {
+        .filter_map(|(name, t)| {
             let text = locate_item(&t, &mut cursors);
-            let masked = mask_templates(&text.value);
-            Field { name, text, masked }
+            wanted(&text.value).then(|| {
+                let masked = mask_templates(&text.value);
+                Field { name, text, masked }
+            })
         })
         .collect()
 }

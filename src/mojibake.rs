@@ -441,7 +441,9 @@ const JUDGED_WORDS: usize = 50_000;
 /// [`word_status`], remembered: Vietnamese repeats its syllables ("của", "các", "và") within
 /// a text, across the texts of a plan and across the documents of a batch.
 fn judged(w: &str, kind: Kind) -> Status {
-    type Judged = [std::collections::HashMap<Box<str>, Status>; 2];
+    // Looked up for every word of every text: FxHash, not SipHash (the words are the plan's
+    // own, and the map is capped, so a collision flood costs nothing worse than time).
+    type Judged = [rustc_hash::FxHashMap<Box<str>, Status>; 2];
     thread_local! {
         static JUDGED: std::cell::RefCell<Judged> = Default::default();
     }
@@ -472,7 +474,10 @@ fn runs(text: &str, kind: Kind) -> Vec<(Range<usize>, usize)> {
     let mut cur: Option<bool> = None;
     let push = |tokens: &mut Vec<(Range<usize>, Status, bool)>, r: Range<usize>, word: bool| {
         let s = &text[r.clone()];
-        let status = if word {
+        let status = if word && s.is_ascii() {
+            // ASCII reads the same in both encodings and is never legacy text.
+            Status::Pass
+        } else if word {
             judged(s, kind)
         } else if s.contains('\n') || (!s.is_ascii() && kind.decode(s).is_none()) {
             Status::Stop

@@ -103,7 +103,10 @@ fn core() -> Vec<(String, Shape)> {
 
 /// Whether a top-level key belongs to the core (everything else is the layout's).
 pub fn is_core(key: &str) -> bool {
-    core().iter().any(|(k, _)| k == key)
+    // Asked for every key of every layer: the list is built once, not per question.
+    static CORE_KEYS: std::sync::LazyLock<Vec<String>> =
+        std::sync::LazyLock::new(|| core().into_iter().map(|(k, _)| k).collect());
+    CORE_KEYS.iter().any(|k| k == key)
 }
 
 fn shape_of(f: &FieldSpec) -> Shape {
