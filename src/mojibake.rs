@@ -466,6 +466,12 @@ fn judged(w: &str, kind: Kind) -> Status {
     })
 }
 
+/// Latin letters past Latin-1 (ă, đ, ơ, ư and the precomposed letters with a tone): no
+/// TCVN3 or VNI code reads as one, so a word holding one is not legacy text.
+fn beyond_legacy(c: char) -> bool {
+    matches!(c, '\u{100}'..='\u{24F}' | '\u{1E00}'..='\u{1EFF}') && !cp1252_punct(c)
+}
+
 /// The runs of one encoding: (byte range, number of trigger words).
 fn runs(text: &str, kind: Kind) -> Vec<(Range<usize>, usize)> {
     // Tokens: words, and the separators between them (a line break always separates runs).
@@ -477,6 +483,10 @@ fn runs(text: &str, kind: Kind) -> Vec<(Range<usize>, usize)> {
         let status = if word && s.is_ascii() {
             // ASCII reads the same in both encodings and is never legacy text.
             Status::Pass
+        } else if word && s.chars().any(beyond_legacy) {
+            // A letter neither encoding can produce (ế, ư, đ …): real Unicode Vietnamese,
+            // which `word_status` would find undecodable.
+            Status::Stop
         } else if word {
             judged(s, kind)
         } else if s.contains('\n') || (!s.is_ascii() && kind.decode(s).is_none()) {
@@ -565,6 +575,31 @@ pub fn detect(text: &str) -> Option<(Range<usize>, Kind, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_legacy_code_reads_as_a_letter_beyond_latin_1() {
+        let beyond: Vec<char> = ('\u{100}'..='\u{1EFF}')
+            .filter(|&c| beyond_legacy(c))
+            .collect();
+        assert!(beyond.contains(&'ế') && beyond.contains(&'ư') && beyond.contains(&'đ'));
+        for c in beyond {
+            assert!(tcvn3_char(c).is_none(), "TCVN3 reads U+{:04X}", c as u32);
+            assert!(vni_char(c).is_none(), "VNI reads U+{:04X}", c as u32);
+            let w = format!("x{c}");
+            assert_eq!(
+                word_status(&w, Kind::Tcvn3),
+                Status::Stop,
+                "U+{:04X}",
+                c as u32
+            );
+            assert_eq!(
+                word_status(&w, Kind::Vni),
+                Status::Stop,
+                "U+{:04X}",
+                c as u32
+            );
+        }
+    }
 
     #[test]
     fn decodes_the_examples() {
