@@ -622,7 +622,9 @@ pub fn run(
         // A bounded memo cache: what none of the last few documents used is
         // dropped, what they share (the layout of a common paragraph, the
         // evaluated layout library) stays for the next one.
-        typst::comemo::evict(memo_age(threads));
+        if jobs.len() > 1 {
+            typst::comemo::evict(memo_age(threads));
+        }
         progress(&outcome);
         if let Ok(mut r) = results[i].lock() {
             *r = Some(outcome);
@@ -641,7 +643,8 @@ pub fn run(
             }
         });
     }
-    typst::comemo::evict(0);
+    // The memo cache is left as it is: the command exits next, and emptying it costs more
+    // than a small document's lint. (A caller that runs on calls `typst::comemo::evict`.)
     results
         .into_iter()
         .filter_map(|r| r.into_inner().ok().flatten())
