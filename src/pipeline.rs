@@ -76,6 +76,10 @@ pub struct Prepared {
     pub doc: Document,
     pub source: String,
     pub spans: Vec<minijinja::OutputSpan>,
+    /// The long value literals in `source`, in order: Typst reads them from files of their
+    /// own, so that a literal the last document also had is neither parsed nor evaluated
+    /// again (see `typeset::compile`).
+    pub literals: Vec<String>,
     pub layout: String,
     /// The layout folder's Typst files (`lib.typ` …), served as `/layout/<file>`.
     pub files: Vec<(String, String)>,
@@ -136,22 +140,22 @@ pub fn apply_settings(plan: &mut Plan, settings: &Settings) {
 pub fn prepare(plan: &Plan, settings: &Settings, ident: &str) -> Result<Prepared, Vec<Diagnostic>> {
     let (text_env, env) = settings.envs();
     let doc = render::document(plan, text_env)?;
-    let (source, spans) =
-        render::typst_source(env, &plan.template, &doc, settings.templates.as_deref()).map_err(
-            |d| {
+    let (source, spans, literals) =
+        render::typst_source_and_literals(env, &plan.template, &doc, settings.templates.as_deref())
+            .map_err(|d| {
                 if d.code == "template-not-found" {
                     vec![d.at_opt(plan.template_loc.clone())]
                 } else {
                     vec![d]
                 }
-            },
-        )?;
+            })?;
     let layout = layout_library(settings).map_err(|d| vec![d])?;
     let files = plan.layout.typst_files().map_err(|d| vec![d])?;
     Ok(Prepared {
         doc,
         source,
         spans,
+        literals,
         layout,
         files,
         template: plan.template.clone(),
@@ -219,7 +223,7 @@ pub fn typeset(engine: &Engine, p: &Prepared) -> Result<PagedDocument, Vec<Diagn
         )]);
     }
     let today = typeset::datetime(p.doc.edition_date());
-    let mut doc = typeset::compile(engine, &p.source, &p.layout, &p.files, today)
+    let mut doc = typeset::compile(engine, &p.source, &p.literals, &p.layout, &p.files, today)
         .map_err(|errors| typeset::to_diagnostics(&errors, &p.spans, &p.template, &p.source))?;
     describe(&mut doc, &p.doc.meta);
     // Text outside the page is text lost without a word: refuse the document instead.

@@ -136,6 +136,29 @@ pub fn typst_literal(out: &mut String, v: &Value) -> Result<(), minijinja::Error
     Ok(())
 }
 
+/// How long a value's literal must be for [`typst_source_and_literals`] to hand it back: a
+/// section's blocks, the whole document (a few KB each), not a name or a date.
+const LONG_LITERAL: usize = 256;
+
+thread_local! {
+    /// The long literals the document template being rendered on this thread wrote, in order.
+    static LONG_LITERALS: std::cell::RefCell<Option<Vec<String>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A value in a document template: its Typst literal, noted down when it is long.
+fn typst_value(out: &mut String, v: &Value) -> Result<(), minijinja::Error> {
+    typst_literal(out, v)?;
+    if out.len() >= LONG_LITERAL {
+        LONG_LITERALS.with(|l| {
+            if let Some(list) = l.borrow_mut().as_mut() {
+                list.push(out.clone());
+            }
+        });
+    }
+    Ok(())
+}
+
 /// A Typst string literal: only `\`, `"` and control characters need escaping inside one.
 /// Runs of other characters are copied whole (a document's source is mostly such runs).
 pub fn typst_string(out: &mut String, s: &str) {
@@ -207,7 +230,7 @@ pub fn escaping_env(
 /// The environment for document templates: the loader serves built-in templates and, when a
 /// project folder is given, same-named files there first (names are checked to stay inside).
 pub fn doc_env(project_templates: Option<PathBuf>) -> Environment<'static> {
-    let mut env = escaping_env("typ", true, typst_literal);
+    let mut env = escaping_env("typ", true, typst_value);
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     add_filters(&mut env);
     env.set_loader(move |name| {
@@ -1221,6 +1244,33 @@ pub fn typst_source(
     })?;
     tmpl.render_with_spans(template_context(doc))
         .map_err(|e| template_error(&e, &name, project_templates))
+}
+
+/// [`typst_source`], with the long value literals it wrote, in order (see
+/// `typeset::compile`). None when the template holds raw text (backticks), where a literal
+/// might not be a value.
+pub fn typst_source_and_literals(
+    env: &Environment<'static>,
+    template: &str,
+    doc: &Document,
+    project_templates: Option<&Path>,
+) -> Result<(String, Vec<minijinja::OutputSpan>, Vec<String>), Diagnostic> {
+    LONG_LITERALS.with(|l| *l.borrow_mut() = Some(Vec::new()));
+    let out = typst_source(env, template, doc, project_templates);
+    let literals = LONG_LITERALS
+        .with(|l| l.borrow_mut().take())
+        .unwrap_or_default();
+    let name = if template.ends_with(".typ") {
+        template.to_string()
+    } else {
+        format!("{template}.typ")
+    };
+    let raw = env
+        .get_template(&name)
+        .map(|t| t.source().contains('`'))
+        .unwrap_or(true);
+    let (source, spans) = out?;
+    Ok((source, spans, if raw { Vec::new() } else { literals }))
 }
 
 /// What a document template (Typst or Word) sees: the document's parts by name

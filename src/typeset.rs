@@ -2,6 +2,7 @@
 //! layout library) and the embedded fonts. Nothing is read from disk and no package is
 //! fetched, so a plan can never make Typst read a file outside the project.
 
+use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::{LazyLock, OnceLock};
 
@@ -108,8 +109,9 @@ pub struct Engine {
     sources: std::sync::Arc<std::sync::Mutex<Vec<Source>>>,
 }
 
-/// How many parsed layout files an engine keeps (a run uses two or three per layout).
-const SOURCE_CACHE: usize = 32;
+/// How many parsed files an engine keeps: two or three layout files per layout, and the
+/// long literals of the last documents (about ten each).
+const SOURCE_CACHE: usize = 128;
 
 impl Default for Engine {
     fn default() -> Self {
@@ -279,14 +281,16 @@ fn time_limit() -> std::time::Duration {
 pub fn compile(
     engine: &Engine,
     source: &str,
+    literals: &[String],
     layout: &str,
     files: &[(String, String)],
     today: Option<Datetime>,
 ) -> Result<PagedDocument, Vec<TypstError>> {
     let (tx, rx) = std::sync::mpsc::channel();
-    let (engine, source, layout, files) = (
+    let (engine, source, literals, layout, files) = (
         engine.clone(),
         source.to_string(),
+        literals.to_vec(),
         layout.to_string(),
         files.to_vec(),
     );
@@ -294,7 +298,9 @@ pub fn compile(
         .name("typeset".into())
         .stack_size(32 << 20)
         .spawn(move || {
-            let _ = tx.send(compile_now(&engine, &source, &layout, &files, today));
+            let _ = tx.send(compile_split(
+                &engine, &source, &literals, &layout, &files, today,
+            ));
         });
     if spawned.is_err() {
         return Err(vec![TypstError::plain("cannot start a typesetting thread")]);
@@ -312,6 +318,78 @@ pub fn compile(
     }
 }
 
+/// Where the long literals of a document's source are served from: `/vanban-data/<hash>.typ`.
+const DATA_DIR: &str = "/vanban-data/";
+
+/// [`compile_now`] with the source's long value literals (a section's blocks, the whole
+/// document) read from files of their own: `{import "/vanban-data/<hash>.typ": v; v}` in
+/// place of each. Typst parses and evaluates a file once per run while it stays the same, so
+/// the next document of a batch re-reads only the literals that changed, where the source as
+/// one file is parsed and evaluated whole. The values are the same, and so is the PDF (the
+/// tests hold the bytes). A literal that does not stand where a value can (checked on the
+/// parsed source), or any error, falls back to the source as written, so that errors point
+/// into it.
+fn compile_split(
+    engine: &Engine,
+    source: &str,
+    literals: &[String],
+    layout: &str,
+    files: &[(String, String)],
+    today: Option<Datetime>,
+) -> Result<PagedDocument, Vec<TypstError>> {
+    if let Some((main, data)) = split_literals(source, literals) {
+        if let Ok(doc) = compile_world(
+            engine,
+            Source::new(*MAIN_ID, main),
+            data,
+            layout,
+            files,
+            today,
+        ) {
+            return Ok(doc);
+        }
+    }
+    compile_now(engine, source, layout, files, today)
+}
+
+/// The source with each long literal replaced by an import of its file, and the files; None
+/// when nothing was replaced.
+fn split_literals(source: &str, literals: &[String]) -> Option<(String, Vec<(String, String)>)> {
+    let mut main = String::with_capacity(source.len() / 4);
+    let mut data = Vec::new();
+    let mut pos = 0;
+    for lit in literals {
+        let Some(at) = source[pos..].find(lit.as_str()).map(|i| pos + i) else {
+            continue;
+        };
+        let path = format!("{DATA_DIR}{:032x}.typ", typst::utils::hash128(lit));
+        main.push_str(&source[pos..at]);
+        let _ = write!(main, "{{import \"{path}\": v; v}}");
+        data.push((path, format!("#let v = {lit}\n")));
+        pos = at + lit.len();
+    }
+    if data.is_empty() {
+        return None;
+    }
+    main.push_str(&source[pos..]);
+    Some((main, data))
+}
+
+/// Whether every data import of `main` was parsed as an import, inside code: a literal that
+/// stood in markup, a string or a comment would have become text there instead.
+fn imports_all(main: &Source, n: usize) -> bool {
+    fn count(node: &typst::syntax::SyntaxNode) -> usize {
+        if node.kind() == typst::syntax::SyntaxKind::ModuleImport {
+            let to_data = node.children().any(|c| {
+                c.kind() == typst::syntax::SyntaxKind::Str && c.leaf_text().contains(DATA_DIR)
+            });
+            return usize::from(to_data);
+        }
+        node.children().map(count).sum()
+    }
+    !main.root().diagnosis().errors && count(main.root()) == n
+}
+
 /// Compiles Typst source with the given layout library. Warnings are errors: the usual one is
 /// a missing font or glyph, which would silently change the document.
 pub fn compile_now(
@@ -321,17 +399,39 @@ pub fn compile_now(
     files: &[(String, String)],
     today: Option<Datetime>,
 ) -> Result<PagedDocument, Vec<TypstError>> {
+    let main = Source::new(*MAIN_ID, source.to_string());
+    compile_world(engine, main, Vec::new(), layout, files, today)
+}
+
+/// [`compile_now`] of a parsed main source, with data files served beside it (root paths).
+fn compile_world(
+    engine: &Engine,
+    main: Source,
+    data: Vec<(String, String)>,
+    layout: &str,
+    files: &[(String, String)],
+    today: Option<Datetime>,
+) -> Result<PagedDocument, Vec<TypstError>> {
+    if !data.is_empty() && !imports_all(&main, data.len()) {
+        return Err(vec![TypstError::plain(
+            "a long literal stands where no value can",
+        )]);
+    }
+    let at = |path: String| {
+        let vpath = VirtualPath::new(path).ok()?;
+        Some(RootedPath::new(VirtualRoot::Project, vpath).intern())
+    };
     let world = DocWorld {
         engine,
-        main: Source::new(*MAIN_ID, source.to_string()),
+        main,
         layout: engine.source(*LAYOUT_ID, layout),
         files: files
             .iter()
-            .filter_map(|(name, text)| {
-                let vpath = VirtualPath::new(format!("/layout/{name}")).ok()?;
-                let id = RootedPath::new(VirtualRoot::Project, vpath).intern();
-                Some(engine.source(id, text))
-            })
+            .filter_map(|(name, text)| Some(engine.source(at(format!("/layout/{name}"))?, text)))
+            .chain(
+                data.iter()
+                    .filter_map(|(path, text)| Some(engine.source(at(path.clone())?, text))),
+            )
             .collect(),
         today,
     };
@@ -421,4 +521,76 @@ pub fn to_diagnostics(
 
 pub fn datetime(date: Option<crate::vietnamese::Date>) -> Option<Datetime> {
     date.and_then(|d| Datetime::from_ymd(d.year, d.month as u8, d.day as u8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(source: &str, literals: &[&str]) -> Option<bool> {
+        let literals: Vec<String> = literals.iter().map(|s| s.to_string()).collect();
+        let (main, data) = split_literals(source, &literals)?;
+        Some(imports_all(&Source::detached(main), data.len()))
+    }
+
+    /// A literal standing as a value (an argument) is read from its file; one that stands in
+    /// markup, in a string or in a comment is not, and the source is compiled as written.
+    #[test]
+    fn only_literals_in_code_are_read_from_files() {
+        let lit = r#"(("kind": "para", "text": "a"), )"#;
+        assert_eq!(
+            split(&format!("#body({lit}, keep-last: false)\n"), &[lit]),
+            Some(true)
+        );
+        assert_eq!(
+            split(&format!("#let b = {lit}\n#body(b)\n"), &[lit]),
+            Some(true)
+        );
+        assert_eq!(
+            split(&format!("Text {lit} in markup\n"), &[lit]),
+            Some(false)
+        );
+        assert_eq!(split(&format!("#let s = \"{lit}\"\n"), &[lit]), Some(false));
+        assert_eq!(
+            split(&format!("// {lit}\n#body(())\n"), &[lit]),
+            Some(false)
+        );
+        assert_eq!(split("#body(())\n", &[lit]), None);
+    }
+
+    /// The seed plan's sections reach Typst through files of their own.
+    #[test]
+    fn the_seed_reads_its_sections_from_files() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let plan = crate::plan::load(
+            &root.join("plans/daklak-2024/tuan-le-hoc-tap-suot-doi.toml"),
+            root,
+        )
+        .unwrap();
+        let settings = crate::pipeline::Settings::new(root);
+        let p = crate::pipeline::prepare(&plan, &settings, "test").unwrap();
+        let (main, data) = split_literals(&p.source, &p.literals).unwrap();
+        assert!(data.len() >= 6, "{} literals", data.len());
+        assert!(
+            main.len() * 4 < p.source.len(),
+            "{} of {} bytes",
+            main.len(),
+            p.source.len()
+        );
+        assert!(imports_all(&Source::detached(main), data.len()));
+    }
+
+    /// The literals are found in order, each after the one before.
+    #[test]
+    fn equal_literals_are_each_replaced() {
+        let lit = "(1, 2, 3)";
+        let (main, data) = split_literals(
+            &format!("#f({lit})\n#g({lit})\n"),
+            &[lit.into(), lit.into()],
+        )
+        .unwrap();
+        assert_eq!(data.len(), 2);
+        assert_eq!(main.matches("vanban-data").count(), 2);
+        assert!(!main.contains(lit));
+    }
 }
