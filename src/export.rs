@@ -83,6 +83,11 @@ static SWEPT: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(
 
 /// Set when the run is being interrupted: no new output is started.
 static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Held (shared) by a writer from its look at [`STOPPING`] until its temporary file is
+/// tracked, and (exclusive) by [`remove_in_flight`] to set it: so every temporary file is
+/// either tracked before the flag is set, or never created. (A file created after the sweep,
+/// just before the process exits, was left behind.)
+static CREATING: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
 const TMP_PREFIX: &str = ".vanban-";
 const TMP_SUFFIX: &str = ".tmp";
@@ -91,10 +96,10 @@ const TMP_SUFFIX: &str = ".tmp";
 /// ones, and any file in a folder this run wrote into whose name carries this run's pid (one
 /// created in the instant before it was tracked).
 pub fn remove_in_flight() {
-    STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
-    // A writer that created its file a moment ago sees the flag and removes it itself; give it
-    // that moment before sweeping.
-    std::thread::sleep(std::time::Duration::from_millis(30));
+    {
+        let _no_writer_creating = CREATING.write().unwrap_or_else(|e| e.into_inner());
+        STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
     let list = IN_FLIGHT.lock().map(|l| l.clone()).unwrap_or_default();
     for p in list {
         let _ = std::fs::remove_file(p);
@@ -227,6 +232,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
     let mode = existing
         .map(|m| m.permissions().mode() & 0o7777)
         .unwrap_or(0o666);
+    let creating = CREATING.read().unwrap_or_else(|e| e.into_inner());
+    if STOPPING.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(Diagnostic::error("output", "the run was interrupted").in_file(path));
+    }
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!("{TMP_PREFIX}{}-", std::process::id()))
         .suffix(TMP_SUFFIX)
@@ -236,11 +245,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
         .map_err(|e| fail("cannot create a temporary file", &e))?;
     let tmp_path = tmp.path().to_path_buf();
     track(&tmp_path, true);
-    if STOPPING.load(std::sync::atomic::Ordering::SeqCst) {
-        track(&tmp_path, false);
-        drop(tmp);
-        return Err(Diagnostic::error("output", "the run was interrupted").in_file(path));
-    }
+    drop(creating);
     let result = (|| {
         tmp.write_all(bytes).map_err(|e| fail("write failed", &e))?;
         if mode != 0o666 {
@@ -281,6 +286,10 @@ impl DirLock {
         // and it is registered before it exists, so a signal at any moment finds it.
         let own = std::process::id().to_string();
         let staged = dir.join(format!("{TMP_PREFIX}{own}-lock{TMP_SUFFIX}"));
+        let creating = CREATING.read().unwrap_or_else(|e| e.into_inner());
+        if STOPPING.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Diagnostic::error("output", "the run was interrupted").in_file(dir));
+        }
         track(&staged, true);
         if let Err(e) = std::fs::write(&staged, &own) {
             track(&staged, false);
@@ -290,6 +299,7 @@ impl DirLock {
             )
             .hint(io_hint(&e)));
         }
+        drop(creating);
         // The whole take-over happens under the registry's mutex, which the signal handler
         // takes too: a lock is either made and registered before the handler looks, or not
         // made at all once it has.
