@@ -275,7 +275,7 @@ fn time_limit() -> std::time::Duration {
     std::time::Duration::from_secs(secs)
 }
 
-/// [`compile_now`] on a thread of its own, given up after the time limit: Typst has no fuel,
+/// [`compile_split`] on a thread of its own, given up after the time limit: Typst has no fuel,
 /// and a loop in a project's template must fail one document, not hang the run. (The thread
 /// of a document given up runs on until the process ends.)
 pub fn compile(
@@ -321,14 +321,14 @@ pub fn compile(
 /// Where the long literals of a document's source are served from: `/vanban-data/<hash>.typ`.
 const DATA_DIR: &str = "/vanban-data/";
 
-/// [`compile_now`] with the source's long value literals (a section's blocks, the whole
-/// document) read from files of their own: `{import "/vanban-data/<hash>.typ": v; v}` in
-/// place of each. Typst parses and evaluates a file once per run while it stays the same, so
-/// the next document of a batch re-reads only the literals that changed, where the source as
-/// one file is parsed and evaluated whole. The values are the same, and so is the PDF (the
-/// tests hold the bytes). A literal that does not stand where a value can (checked on the
-/// parsed source), or any error, falls back to the source as written, so that errors point
-/// into it.
+/// Compiles a document's source with the given layout library, its long value literals (a
+/// section's blocks, the whole document) read from files of their own:
+/// `{import "/vanban-data/<hash>.typ": v; v}` in place of each. Typst parses and evaluates a
+/// file once per run while it stays the same, so the next document of a batch re-reads only
+/// the literals that changed, where the source as one file is parsed and evaluated whole.
+/// The values are the same, and so is the PDF (the tests hold the bytes). A literal that does
+/// not stand where a value can (checked on the parsed source), or any error, falls back to
+/// the source as written, so that errors point into it.
 fn compile_split(
     engine: &Engine,
     source: &str,
@@ -338,18 +338,15 @@ fn compile_split(
     today: Option<Datetime>,
 ) -> Result<PagedDocument, Vec<TypstError>> {
     if let Some((main, data)) = split_literals(source, literals) {
-        if let Ok(doc) = compile_world(
-            engine,
-            Source::new(*MAIN_ID, main),
-            data,
-            layout,
-            files,
-            today,
-        ) {
-            return Ok(doc);
+        let main = Source::new(*MAIN_ID, main);
+        if imports_all(&main, data.len()) {
+            if let Ok(doc) = compile_world(engine, main, &data, layout, files, today) {
+                return Ok(doc);
+            }
         }
     }
-    compile_now(engine, source, layout, files, today)
+    let main = Source::new(*MAIN_ID, source.to_string());
+    compile_world(engine, main, &[], layout, files, today)
 }
 
 /// The source with each long literal replaced by an import of its file, and the files; None
@@ -390,33 +387,17 @@ fn imports_all(main: &Source, n: usize) -> bool {
     !main.root().diagnosis().errors && count(main.root()) == n
 }
 
-/// Compiles Typst source with the given layout library. Warnings are errors: the usual one is
-/// a missing font or glyph, which would silently change the document.
-pub fn compile_now(
-    engine: &Engine,
-    source: &str,
-    layout: &str,
-    files: &[(String, String)],
-    today: Option<Datetime>,
-) -> Result<PagedDocument, Vec<TypstError>> {
-    let main = Source::new(*MAIN_ID, source.to_string());
-    compile_world(engine, main, Vec::new(), layout, files, today)
-}
-
-/// [`compile_now`] of a parsed main source, with data files served beside it (root paths).
+/// Compiles a parsed main source, with data files served beside it (root paths). Warnings
+/// are errors: the usual one is a missing font or glyph, which would silently change the
+/// document.
 fn compile_world(
     engine: &Engine,
     main: Source,
-    data: Vec<(String, String)>,
+    data: &[(String, String)],
     layout: &str,
     files: &[(String, String)],
     today: Option<Datetime>,
 ) -> Result<PagedDocument, Vec<TypstError>> {
-    if !data.is_empty() && !imports_all(&main, data.len()) {
-        return Err(vec![TypstError::plain(
-            "a long literal stands where no value can",
-        )]);
-    }
     let at = |path: String| {
         let vpath = VirtualPath::new(path).ok()?;
         Some(RootedPath::new(VirtualRoot::Project, vpath).intern())
