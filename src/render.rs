@@ -1226,6 +1226,19 @@ pub fn typst_source(
     doc: &Document,
     project_templates: Option<&Path>,
 ) -> Result<(String, Vec<minijinja::OutputSpan>), Diagnostic> {
+    typst_source_and_literals(env, template, doc, project_templates)
+        .map(|(source, spans, _)| (source, spans))
+}
+
+/// [`typst_source`], with the long value literals it wrote, in order (see
+/// `typeset::compile`); none when the template holds raw text (backticks), where a literal
+/// might not be a value.
+pub fn typst_source_and_literals(
+    env: &Environment<'static>,
+    template: &str,
+    doc: &Document,
+    project_templates: Option<&Path>,
+) -> Result<(String, Vec<minijinja::OutputSpan>, Vec<String>), Diagnostic> {
     let name = if template.ends_with(".typ") {
         template.to_string()
     } else {
@@ -1242,34 +1255,13 @@ pub fn typst_source(
             template_error(&e, &name, project_templates)
         }
     })?;
-    tmpl.render_with_spans(template_context(doc))
-        .map_err(|e| template_error(&e, &name, project_templates))
-}
-
-/// [`typst_source`], with the long value literals it wrote, in order (see
-/// `typeset::compile`). None when the template holds raw text (backticks), where a literal
-/// might not be a value.
-pub fn typst_source_and_literals(
-    env: &Environment<'static>,
-    template: &str,
-    doc: &Document,
-    project_templates: Option<&Path>,
-) -> Result<(String, Vec<minijinja::OutputSpan>, Vec<String>), Diagnostic> {
     LONG_LITERALS.with(|l| *l.borrow_mut() = Some(Vec::new()));
-    let out = typst_source(env, template, doc, project_templates);
+    let out = tmpl.render_with_spans(template_context(doc));
     let literals = LONG_LITERALS
         .with(|l| l.borrow_mut().take())
         .unwrap_or_default();
-    let name = if template.ends_with(".typ") {
-        template.to_string()
-    } else {
-        format!("{template}.typ")
-    };
-    let raw = env
-        .get_template(&name)
-        .map(|t| t.source().contains('`'))
-        .unwrap_or(true);
-    let (source, spans) = out?;
+    let (source, spans) = out.map_err(|e| template_error(&e, &name, project_templates))?;
+    let raw = tmpl.source().contains('`');
     Ok((source, spans, if raw { Vec::new() } else { literals }))
 }
 
