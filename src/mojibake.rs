@@ -447,6 +447,15 @@ fn judged(w: &str, kind: Kind) -> Status {
     thread_local! {
         static JUDGED: std::cell::RefCell<Judged> = Default::default();
     }
+    // What `word_status` would say, without a lookup: ASCII reads the same in both encodings
+    // and is never legacy text; a letter neither encoding can produce (ế, ư, đ …) is real
+    // Unicode Vietnamese.
+    if w.is_ascii() {
+        return Status::Pass;
+    }
+    if w.chars().any(beyond_legacy) {
+        return Status::Stop;
+    }
     let k = match kind {
         Kind::Tcvn3 => 0,
         Kind::Vni => 1,
@@ -480,14 +489,7 @@ fn runs(text: &str, kind: Kind) -> Vec<(Range<usize>, usize)> {
     let mut cur: Option<bool> = None;
     let push = |tokens: &mut Vec<(Range<usize>, Status, bool)>, r: Range<usize>, word: bool| {
         let s = &text[r.clone()];
-        let status = if word && s.is_ascii() {
-            // ASCII reads the same in both encodings and is never legacy text.
-            Status::Pass
-        } else if word && s.chars().any(beyond_legacy) {
-            // A letter neither encoding can produce (ế, ư, đ …): real Unicode Vietnamese,
-            // which `word_status` would find undecodable.
-            Status::Stop
-        } else if word {
+        let status = if word {
             judged(s, kind)
         } else if s.contains('\n') || (!s.is_ascii() && kind.decode(s).is_none()) {
             Status::Stop
