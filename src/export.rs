@@ -89,6 +89,13 @@ static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::
 /// just before the process exits, was left behind.)
 static CREATING: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
+/// Leave to create a temporary file: held until the file is tracked; None once the run is
+/// being interrupted.
+fn may_create() -> Option<std::sync::RwLockReadGuard<'static, ()>> {
+    let guard = CREATING.read().unwrap_or_else(|e| e.into_inner());
+    (!STOPPING.load(std::sync::atomic::Ordering::SeqCst)).then_some(guard)
+}
+
 const TMP_PREFIX: &str = ".vanban-";
 const TMP_SUFFIX: &str = ".tmp";
 
@@ -232,10 +239,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
     let mode = existing
         .map(|m| m.permissions().mode() & 0o7777)
         .unwrap_or(0o666);
-    let creating = CREATING.read().unwrap_or_else(|e| e.into_inner());
-    if STOPPING.load(std::sync::atomic::Ordering::SeqCst) {
+    let Some(creating) = may_create() else {
         return Err(Diagnostic::error("output", "the run was interrupted").in_file(path));
-    }
+    };
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!("{TMP_PREFIX}{}-", std::process::id()))
         .suffix(TMP_SUFFIX)
@@ -286,10 +292,9 @@ impl DirLock {
         // and it is registered before it exists, so a signal at any moment finds it.
         let own = std::process::id().to_string();
         let staged = dir.join(format!("{TMP_PREFIX}{own}-lock{TMP_SUFFIX}"));
-        let creating = CREATING.read().unwrap_or_else(|e| e.into_inner());
-        if STOPPING.load(std::sync::atomic::Ordering::SeqCst) {
+        let Some(creating) = may_create() else {
             return Err(Diagnostic::error("output", "the run was interrupted").in_file(dir));
-        }
+        };
         track(&staged, true);
         if let Err(e) = std::fs::write(&staged, &own) {
             track(&staged, false);
