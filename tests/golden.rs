@@ -9,10 +9,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use sha2::{Digest, Sha256};
-
 mod common;
-use common::{bin, repo, stderr};
+use common::{bin, repo, sha256_hex, stderr};
 
 fn vanban(args: &[&str]) {
     let out = Command::new(bin())
@@ -24,11 +22,7 @@ fn vanban(args: &[&str]) {
 }
 
 fn sha256(path: &Path) -> String {
-    let bytes = std::fs::read(path).unwrap();
-    Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sha256_hex(&std::fs::read(path).unwrap())
 }
 
 fn recorded() -> BTreeMap<String, String> {

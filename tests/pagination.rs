@@ -33,8 +33,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::repo;
-use sha2::{Digest, Sha256};
+use common::{repo, sha256_hex};
 use vanban::inspect::{Layout, TextRun};
 use vanban::pipeline::{self, Settings};
 use vanban::typeset::Engine;
@@ -90,10 +89,7 @@ fn build(engine: &Engine, name: String, plan: &vanban::plan::Plan, settings: &Se
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(Path::new(&dir).join(file), &pdf).unwrap();
     }
-    let sha256 = Sha256::digest(&pdf)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha256 = sha256_hex(&pdf);
     Doc {
         name,
         layout: Layout::of(&doc),

@@ -11,6 +11,15 @@ use vanban::typeset::Engine;
 
 pub const SEED_PLAN: &str = "plans/daklak-2024/tuan-le-hoc-tap-suot-doi.toml";
 
+/// SHA-256 of `bytes` in hex, as the recorded hashes of `tests/fixtures/*-sha256.txt` are.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
