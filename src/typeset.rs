@@ -356,7 +356,7 @@ fn split_literals(source: &str, literals: &[String]) -> Option<(String, Vec<(Str
     let mut data = Vec::new();
     let mut pos = 0;
     for lit in literals {
-        let Some(at) = source[pos..].find(lit.as_str()).map(|i| pos + i) else {
+        let Some(at) = find_long(&source[pos..], lit).map(|i| pos + i) else {
             continue;
         };
         let path = format!("{DATA_DIR}{:032x}.typ", typst::utils::hash128(lit));
@@ -370,6 +370,29 @@ fn split_literals(source: &str, literals: &[String]) -> Option<(String, Vec<(Str
     }
     main.push_str(&source[pos..]);
     Some((main, data))
+}
+
+/// Where `needle` first occurs in `hay`, as `str::find` says. A needle of kilobytes is looked
+/// for by its first bytes and then compared whole: the searcher `find` builds is worth it
+/// for short needles only (for a document's literals it cost more than the search).
+fn find_long(hay: &str, needle: &str) -> Option<usize> {
+    let mut n = needle.len().min(32);
+    while !needle.is_char_boundary(n) {
+        n -= 1;
+    }
+    if n == 0 {
+        return hay.find(needle);
+    }
+    let head = &needle[..n];
+    let mut from = 0;
+    while let Some(i) = hay[from..].find(head) {
+        let at = from + i;
+        if hay[at..].starts_with(needle) {
+            return Some(at);
+        }
+        from = at + hay[at..].chars().next().map_or(1, char::len_utf8);
+    }
+    None
 }
 
 /// Whether every data import of `main` was parsed as an import, inside code: a literal that
@@ -573,5 +596,25 @@ mod tests {
         assert_eq!(data.len(), 2);
         assert_eq!(main.matches("vanban-data").count(), 2);
         assert!(!main.contains(lit));
+    }
+
+    /// The search by a needle's first bytes finds what `str::find` finds: the first whole
+    /// occurrence, past false starts that share only the head, across multi-byte letters.
+    #[test]
+    fn long_needles_are_found_where_find_finds_them() {
+        let head = "(\"kind\": \"para\", \"text\": \"Ủy ban ";
+        let needle = format!("{head}nhân dân tỉnh\")");
+        let hays = [
+            format!("x{needle}y"),
+            format!("{head}huyện\") {head}{head}nhân dân tỉnh\") {needle}"),
+            format!("đ{head}"),
+            format!("ủy {needle}{needle}"),
+            String::new(),
+        ];
+        for hay in &hays {
+            assert_eq!(find_long(hay, &needle), hay.find(needle.as_str()), "{hay}");
+            assert_eq!(find_long(hay, "ủy"), hay.find("ủy"), "{hay}");
+            assert_eq!(find_long(hay, ""), Some(0));
+        }
     }
 }

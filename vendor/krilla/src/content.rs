@@ -547,10 +547,11 @@ impl ContentBuilder {
             Transform::from_row(1.0, 0.0, 0.0, -1.0, *cur_x, cur_y).to_pdf_transform(),
         );
 
+        // vanban patch: the font is looked at once per run, not cloned (an atomic count up
+        // and down) for every glyph.
+        let last_resort = pdf_font.font().postscript_name() == Some("LastResort");
         for glyph in glyphs {
-            if glyph.glyph_id() == GlyphId::new(0)
-                || pdf_font.font().postscript_name() == Some("LastResort")
-            {
+            if glyph.glyph_id() == GlyphId::new(0) || last_resort {
                 sc.register_validation_error(ValidationError::ContainsNotDefGlyph(
                     pdf_font.font(),
                     glyph.location(),
@@ -611,6 +612,8 @@ impl ContentBuilder {
         let mut adjustment = 0.0;
         let mut positioned = self.content.show_positioned();
         let mut items = positioned.items();
+        // vanban patch: one clone of the font per run (see `encode_consecutive_glyph_run`).
+        let font = pdf_font.font();
 
         for glyph in glyphs {
             let pdf_glyph = pdf_font
@@ -620,10 +623,9 @@ impl ContentBuilder {
             let scale = |val| val * pdf_font.units_per_em();
 
             let x_advance = scale(glyph.x_advance(1.0));
-            let font_advance = pdf_font
-                .font()
+            let font_advance = font
                 .advance_width(glyph.glyph_id())
-                .map(|n| scale(n / pdf_font.font().units_per_em()));
+                .map(|n| scale(n / font.units_per_em()));
             let x_offset = scale(glyph.x_offset(1.0));
 
             adjustment += x_offset;

@@ -442,7 +442,7 @@ fn subset_font(font: Font, glyph_remapper: &GlyphRemapper) -> KrillaResult<(Font
         .iter()
         .map(|v| (subsetter::Tag::new(v.0.get()), v.1.get()))
         .collect::<Vec<_>>();
-    let font = subsetter::subset_with_variations(
+    let subset = subsetter::subset_with_variations(
         font.font_data().as_ref(),
         font.index(),
         &variation_coordinates,
@@ -455,10 +455,30 @@ fn subset_font(font: Font, glyph_remapper: &GlyphRemapper) -> KrillaResult<(Font
             "failed to subset font".to_string(),
         ))
     })?;
+    let original = font;
+    let font = subset;
     let global_bbox = font.bbox();
 
+    // vanban patch: a glyph's box is taken from the original font where the subset holds
+    // the same outline, so that it is memoized across documents (the subset is a new font
+    // in every document whose glyphs differ). The subset's first glyphs are the remapper's,
+    // in its order, copied from a TrueType font unchanged (a composite's components are
+    // renumbered, not moved); glyphs the subsetter added (components) and fonts with
+    // variations or CFF outlines keep the subset's own outline.
+    let same_outlines =
+        variation_coordinates.is_empty() && original.font_ref().glyf().is_ok();
+    let originals: Vec<u16> = if same_outlines {
+        glyph_remapper.remapped_gids().collect()
+    } else {
+        Vec::new()
+    };
+
     for g in 0..font.num_glyphs() {
-        if let Some(path_bbox) = compute_bbox(&font, skrifa::GlyphId::new(g)) {
+        let path_bbox = match originals.get(g as usize) {
+            Some(&old) => compute_bbox(&original, skrifa::GlyphId::new(u32::from(old))),
+            None => compute_bbox(&font, skrifa::GlyphId::new(g)),
+        };
+        if let Some(path_bbox) = path_bbox {
             bbox = bbox
                 .map(|mut r| {
                     r.expand(&path_bbox);

@@ -335,18 +335,21 @@ where
                 &mut self.font_container.borrow_mut(),
             );
 
+            // vanban patch: the next glyphs' fonts are compared with the first's in place,
+            // not cloned (an atomic count up and down per glyph); the same test as
+            // `get_glyph_props` and `!=` on its result.
+            let container = self.font_container.borrow();
             for next in iter {
-                let temp_glyph = get_glyph_props(
-                    next,
-                    self.context_color,
-                    &mut self.font_container.borrow_mut(),
+                let same_font = container.has_font_identifier(
+                    ColoredGlyph::new(next.glyph_id(), self.context_color),
+                    &first.font_identifier,
                 );
 
                 // If either of those is different, we need to start a new subrun.
-                if first.font_identifier != temp_glyph.font_identifier
-                    || first.y_offset != temp_glyph.y_offset
+                if !same_font
+                    || first.y_offset != next.y_offset(1.0)
                     || first.y_advance != 0.0
-                    || temp_glyph.y_advance != 0.0
+                    || next.y_advance(1.0) != 0.0
                 {
                     break;
                 }
@@ -443,6 +446,16 @@ fn check_text_span_prop(
     font_container: &mut FontContainer,
     do_text_span: &mut bool,
 ) {
+    // vanban patch: the common case, a glyph drawn before, in one lookup.
+    if let Some(differ) = font_container.known_cid_codepoints_differ(
+        glyph.glyph_id(),
+        &text[glyph.text_range().clone()],
+        || glyph.location(),
+    ) {
+        *do_text_span |= differ;
+        return;
+    }
+
     let (identifier, pdf_glyph) =
         font_container.add_glyph(ColoredGlyph::new(glyph.glyph_id(), context_color));
     let pdf_font = font_container

@@ -88,6 +88,18 @@ impl FontContainer {
         Some(id.clone())
     }
 
+    /// vanban patch: whether `font_identifier(glyph)` is `id`, without cloning it. Panics
+    /// where `font_identifier(glyph).unwrap()` would: for a glyph never added.
+    #[inline]
+    pub(crate) fn has_font_identifier(&self, glyph: ColoredGlyph, id: &FontIdentifier) -> bool {
+        let (own, _) = self
+            .cid_cache
+            .get(&glyph.glyph_id.to_u32())
+            .or_else(|| self.type3_cache.get(&glyph.to_owned()))
+            .unwrap();
+        own == id
+    }
+
     #[inline]
     pub(crate) fn get_from_identifier_mut(
         &mut self,
@@ -113,6 +125,29 @@ impl FontContainer {
             // If the identifier doesn't match either of CID or Type3, this will
             // return `None`.
             Some(self.type3_mapper.font_from_id(font_identifier)?)
+        }
+    }
+
+    /// vanban patch: what `check_text_span_prop` finds for a glyph already drawn from the CID
+    /// font, without cloning its font identifier twice per glyph: whether the codepoints
+    /// it has differ from `text`; a glyph with none yet gets `text`. `None` for a glyph not
+    /// drawn before or drawn from a Type3 font, which take the general path.
+    #[inline]
+    pub(crate) fn known_cid_codepoints_differ(
+        &mut self,
+        glyph_id: GlyphId,
+        text: &str,
+        location: impl FnOnce() -> Option<crate::surface::Location>,
+    ) -> Option<bool> {
+        let &(_, PDFGlyph::Cid(cid)) = self.cid_cache.get(&glyph_id.to_u32())? else {
+            return None;
+        };
+        match self.cid_font.get_codepoints(cid) {
+            Some(t) => Some(t != text),
+            None => {
+                self.cid_font.set_codepoints(cid, text.to_string(), location());
+                Some(false)
+            }
         }
     }
 
