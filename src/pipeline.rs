@@ -164,12 +164,32 @@ pub fn prepare(plan: &Plan, settings: &Settings, ident: &str) -> Result<Prepared
     })
 }
 
+/// The project's layout library as last read, by its path, size and modification time: a
+/// batch builds every document with it, and reading it (size limit, UTF-8, NFC) cost more
+/// than the lint of a derived document.
+fn read_library(p: &Path) -> Result<String, Diagnostic> {
+    type Read = (PathBuf, u64, std::time::SystemTime, String);
+    static LAST: std::sync::Mutex<Option<Read>> = std::sync::Mutex::new(None);
+    let stamp = std::fs::metadata(p)
+        .ok()
+        .and_then(|m| Some((m.len(), m.modified().ok()?)));
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    if let (Some((len, time)), Some((path, l, t, text))) = (stamp, last.as_ref()) {
+        if path == p && *l == len && *t == time {
+            return Ok(text.clone());
+        }
+    }
+    let text = crate::plan::read_limited(p)?;
+    *last = stamp.map(|(len, time)| (p.to_path_buf(), len, time, text.clone()));
+    Ok(text)
+}
+
 /// The Typst layout library: the project's `templates/nd30.typ` if it has one, else built in.
 pub fn layout_library(settings: &Settings) -> Result<String, Diagnostic> {
     if let Some(dir) = &settings.templates {
         let p = dir.join("nd30.typ");
         if p.is_file() && crate::plan::inside_root(&p, dir) {
-            return crate::plan::read_limited(&p);
+            return read_library(&p);
         }
     }
     Ok(render::builtin("nd30.typ").unwrap_or_default().to_string())
