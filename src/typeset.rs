@@ -376,14 +376,7 @@ fn split_literals(source: &str, literals: &[String]) -> Option<(String, Vec<(Str
 /// for by its first bytes and then compared whole: the searcher `find` builds is worth it
 /// for short needles only (for a document's literals it cost more than the search).
 fn find_long(hay: &str, needle: &str) -> Option<usize> {
-    let mut n = needle.len().min(32);
-    while !needle.is_char_boundary(n) {
-        n -= 1;
-    }
-    if n == 0 {
-        return hay.find(needle);
-    }
-    let head = &needle[..n];
+    let head = &needle[..needle.floor_char_boundary(32)];
     let mut from = 0;
     while let Some(i) = hay[from..].find(head) {
         let at = from + i;

@@ -81,23 +81,23 @@ impl FontContainer {
 
     #[inline]
     pub(crate) fn font_identifier(&self, glyph: ColoredGlyph) -> Option<FontIdentifier> {
-        let (id, _) = self
-            .cid_cache
-            .get(&glyph.glyph_id.to_u32())
-            .or_else(|| self.type3_cache.get(&glyph.to_owned()))?;
+        let (id, _) = self.entry(glyph)?;
         Some(id.clone())
+    }
+
+    /// vanban patch: the lookup `font_identifier`, `has_font_identifier` and `add_glyph` share.
+    #[inline]
+    fn entry(&self, glyph: ColoredGlyph) -> Option<&(FontIdentifier, PDFGlyph)> {
+        self.cid_cache
+            .get(&glyph.glyph_id.to_u32())
+            .or_else(|| self.type3_cache.get(&glyph.to_owned()))
     }
 
     /// vanban patch: whether `font_identifier(glyph)` is `id`, without cloning it. Panics
     /// where `font_identifier(glyph).unwrap()` would: for a glyph never added.
     #[inline]
     pub(crate) fn has_font_identifier(&self, glyph: ColoredGlyph, id: &FontIdentifier) -> bool {
-        let (own, _) = self
-            .cid_cache
-            .get(&glyph.glyph_id.to_u32())
-            .or_else(|| self.type3_cache.get(&glyph.to_owned()))
-            .unwrap();
-        own == id
+        &self.entry(glyph).unwrap().0 == id
     }
 
     #[inline]
@@ -153,11 +153,7 @@ impl FontContainer {
 
     #[inline]
     pub(crate) fn add_glyph(&mut self, glyph: ColoredGlyph) -> (FontIdentifier, PDFGlyph) {
-        if let Some(e) = self
-            .cid_cache
-            .get(&glyph.glyph_id.to_u32())
-            .or_else(|| self.type3_cache.get(&glyph.to_owned()))
-        {
+        if let Some(e) = self.entry(glyph) {
             // We already know whether this glyph uses a CID or Type3 glyph.
             e.clone()
         } else if should_outline(&self.font, glyph.glyph_id) {
